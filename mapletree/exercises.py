@@ -1,0 +1,579 @@
+"""Self-check questions with immediate feedback, answered by running the model.
+
+Every question computes its own answer by running the maple-tree model (or the
+process model) on a fresh tree, so an answer can never disagree with what the
+model does. A question shows itself in Jupyter as a small widget: the prompt,
+one button per option, and a feedback line that appears as soon as a button is
+pressed.
+
+Index, by purpose (cost in brackets):
+
+* Describe a starting tree: :class:`Recipe` (ops replayed on a fresh tree, O(ops)).
+* Questions on the tree: :class:`StoreTypeQuestion` ("which store type will this
+  be?"), :class:`NodeCountQuestion` ("how many nodes will this allocate?"),
+  :class:`NextStepQuestion` ("which kernel function acts next?").
+  Each solves itself once, lazily, by replaying its recipe (O(ops)).
+* Questions on fork failure: :class:`LeakQuestion` ("which design leaks here?"),
+  solved by running every fork design with the same injected failure
+  (O(designs x VMAs)).
+* :class:`Quiz` groups questions and keeps a score.
+* :func:`record_events` runs a function under a tracer and returns the events
+  the core emitted (O(events)).
+
+Every question offers ``check(choice) -> Feedback`` (O(1) once solved) for use
+without widgets, ``text()`` (a stable one-paragraph description, no answer) and
+``widget()``.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Feedback", "Recipe", "Question", "StoreTypeQuestion", "NodeCountQuestion",
+    "NextStepQuestion", "LeakQuestion", "Quiz", "record_events", "STORE_TYPES",
+    "ExerciseError",
+]
+
+
+class ExerciseError(ValueError):
+    """A question was set up with an impossible recipe or option."""
+
+
+# ---------------------------------------------------------------------------
+# recipes: a starting tree described as a list of operations
+
+def _value(k):
+    return f"v{k}"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A starting tree, described by the operations that build it.
+
+    ``ops`` is a tuple of tuples:
+
+    * ``("seq", n)``: store ``[10k, 10k+5] = "vk"`` for k = 1..n (the examples of
+      the specification, ranges with 4-index gaps between them);
+    * ``("store", first, last, entry)``: ``mtree_store_range``;
+    * ``("erase", index)``: ``mtree_erase``;
+    * ``("rcu", on)``: ``mt_set_in_rcu`` / ``mt_clear_in_rcu``.
+
+    ``flags`` are the tree flags (0, ``MT_FLAGS_ALLOC_RANGE`` or ``MM_MT_FLAGS``).
+    Cost: ``build()`` replays every op, O(ops) stores.
+    """
+
+    ops: tuple = ()
+    flags: int = 0
+    label: str = ""
+
+    def build(self, allocator=None):
+        """Return a fresh ``MapleTree`` built by replaying the ops."""
+        from mapletree.core.tree import MapleTree
+        tree = MapleTree(flags=self.flags, allocator=allocator) if allocator is not None \
+            else MapleTree(flags=self.flags)
+        for op in self.ops:
+            apply_op(tree, op)
+        return tree
+
+    def describe(self):
+        if self.label:
+            return self.label
+        parts = []
+        for op in self.ops:
+            if op[0] == "seq":
+                parts.append(f"seq({op[1]})")
+            else:
+                parts.append(op_text(op))
+        return "; ".join(parts) or "empty tree"
+
+
+def apply_op(tree, op):
+    """Apply one recipe/question op to ``tree`` (mtree_* calls)."""
+    name = op[0]
+    if name == "seq":
+        for k in range(1, op[1] + 1):
+            tree.store_range(10 * k, 10 * k + 5, _value(k))
+    elif name == "store":
+        tree.store_range(op[1], op[2], op[3])
+    elif name == "erase":
+        return tree.erase(op[1])
+    elif name == "rcu":
+        tree.set_rcu(bool(op[1]))
+    else:
+        raise ExerciseError(f"unknown op {name!r}; use seq, store, erase or rcu")
+    return None
+
+
+def op_text(op):
+    """Human text of one op, e.g. ``store [42, 42] = NULL``."""
+    if op[0] == "store":
+        entry = "NULL" if op[3] is None else repr(op[3])
+        rng = f"[{op[1]}, {op[2]}]" if op[1] != op[2] else f"[{op[1]}]"
+        return f"store {rng} = {entry}"
+    if op[0] == "erase":
+        return f"erase {op[1]}"
+    if op[0] == "rcu":
+        return "enter RCU mode" if op[1] else "leave RCU mode"
+    if op[0] == "seq":
+        return f"seq({op[1]})"
+    return repr(op)
+
+
+# ---------------------------------------------------------------------------
+# tracing helper
+
+@dataclass
+class Event:
+    kind: str
+    func: str
+    text: str
+    chain: tuple = ()
+    info: dict = field(default_factory=dict)
+
+
+class _Collector:
+    def __init__(self):
+        self.events = []
+
+    def event(self, kind, func, text, *, chain=(), trees=(), nodes=None, info=None):
+        self.events.append(Event(kind, func, text, tuple(chain), dict(info or {})))
+
+
+def record_events(fn, *args, **kwargs):
+    """Run ``fn(*args, **kwargs)`` with a tracer installed.
+
+    Returns ``(result, events)``; each event has ``kind``, ``func`` (the kernel
+    function at work), ``text`` (one sentence) and ``chain``.
+    """
+    from mapletree.core import trace
+    col = _Collector()
+    with trace.tracing(col):
+        result = fn(*args, **kwargs)
+    return result, col.events
+
+
+# ---------------------------------------------------------------------------
+# feedback and the base question
+
+@dataclass(frozen=True)
+class Feedback:
+    correct: bool
+    message: str
+
+    def __str__(self):
+        return ("Correct. " if self.correct else "Not quite. ") + self.message
+
+
+class Question:
+    """Base class: a prompt, options and an answer the model computes.
+
+    Subclasses implement ``_solve() -> (answer, explanation)`` and ``options``.
+    """
+
+    prompt = ""
+
+    def __init__(self, prompt=None, title=None):
+        if prompt is not None:
+            self.prompt = prompt
+        self.title = title or type(self).__name__
+        self._solved = None
+
+    # -- answer ---------------------------------------------------------------
+    def _solve(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def solve(self):
+        if self._solved is None:
+            self._solved = self._solve()
+        return self._solved
+
+    @property
+    def answer(self):
+        """The model's answer (computed on first use)."""
+        return self.solve()[0]
+
+    @property
+    def explanation(self):
+        return self.solve()[1]
+
+    @property
+    def options(self):
+        return []
+
+    def check(self, choice):
+        """Compare ``choice`` with the model's answer; returns :class:`Feedback`."""
+        opts = self.options
+        if opts and choice not in opts:
+            raise ExerciseError(f"{choice!r} is not one of the options {opts!r}")
+        answer, why = self.solve()
+        if self._same(choice, answer):
+            return Feedback(True, why)
+        return Feedback(False, f"You chose {self._fmt(choice)}; the model says "
+                               f"{self._fmt(answer)}. {why}")
+
+    def _same(self, choice, answer):
+        return choice == answer
+
+    def _fmt(self, value):
+        return str(value)
+
+    # -- presentation ---------------------------------------------------------
+    def context_html(self):
+        """Extra HTML shown above the options (e.g. the starting tree)."""
+        return ""
+
+    def text(self):
+        """A stable description (no answer), e.g. for printing in a notebook."""
+        opts = " | ".join(self._fmt(o) for o in self.options)
+        return f"{self.title}: {self.prompt}\n  options: {opts}"
+
+    def __repr__(self):
+        return self.text()
+
+    def widget(self):
+        """An ipywidgets box: prompt, one button per option, feedback line."""
+        import ipywidgets as W
+        head = W.HTML(f"<b>{html.escape(self.title)}</b>: {html.escape(self.prompt)}"
+                      + self.context_html())
+        feedback = W.HTML("<i>Pick an answer.</i>")
+        buttons = []
+
+        def on_click(btn):
+            fb = self.check(btn._choice)
+            color = "#1a7f37" if fb.correct else "#b35900"
+            mark = "&#10004;" if fb.correct else "&#10008;"
+            feedback.value = (f"<span style='color:{color}'><b>{mark} "
+                              f"{'Correct' if fb.correct else 'Not quite'}.</b></span> "
+                              f"{html.escape(fb.message if fb.correct else fb.message)}")
+            for b in buttons:
+                b.button_style = ""
+            btn.button_style = "success" if fb.correct else "warning"
+            if self._quiz is not None:
+                self._quiz._record(self, fb.correct)
+
+        for opt in self.options:
+            b = W.Button(description=self._fmt(opt),
+                         layout=W.Layout(width="auto", min_width="4em"))
+            b._choice = opt
+            b.on_click(on_click)
+            buttons.append(b)
+        box = W.VBox([head, W.HBox(buttons, layout=W.Layout(flex_flow="row wrap")), feedback],
+                     layout=W.Layout(border="1px solid #ccc", padding="6px", margin="4px 0"))
+        box.add_class("mapletree-question")
+        return box
+
+    _quiz = None
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        w = self.widget()
+        data = w._repr_mimebundle_(include=include, exclude=exclude, **kwargs)
+        if isinstance(data, tuple):
+            data = data[0]
+        data = dict(data)
+        data["text/plain"] = self.text()
+        return data
+
+
+# ---------------------------------------------------------------------------
+# tree questions
+
+STORE_TYPES = ("exact_fit", "append", "slot_store", "node_store", "split_store",
+               "rebalance", "spanning_store", "new_root", "store_root")
+
+
+def _short_type(name):
+    """Normalise a store type name: drop a leading ``wr_`` prefix."""
+    if name is None:
+        return None
+    name = str(name)
+    return name[3:] if name.startswith("wr_") else name
+
+
+class _TreeQuestion(Question):
+    def __init__(self, recipe, op, prompt=None, title=None):
+        if not isinstance(recipe, Recipe):
+            raise ExerciseError("recipe must be a mapletree.exercises.Recipe")
+        if not isinstance(op, tuple) or not op or op[0] not in ("store", "erase"):
+            raise ExerciseError("op must be ('store', first, last, entry) or ('erase', index)")
+        self.recipe = recipe
+        self.op = op
+        super().__init__(prompt, title)
+
+    def start_tree(self, allocator=None):
+        return self.recipe.build(allocator)
+
+    def context_html(self):
+        tree = self.start_tree()
+        dump = tree.dump() if hasattr(tree, "dump") else ""
+        return (f"<div>Starting tree: {html.escape(self.recipe.describe())}; "
+                f"then <code>{html.escape(op_text(self.op))}</code>.</div>"
+                f"<details><summary>tree dump</summary><pre style='font-size:11px'>"
+                f"{html.escape(dump)}</pre></details>")
+
+    def text(self):
+        return (f"{self.title}: {self.prompt}\n  start: {self.recipe.describe()}; "
+                f"op: {op_text(self.op)}\n  options: "
+                + " | ".join(self._fmt(o) for o in self.options))
+
+    def _run(self):
+        """Run the op on a fresh tree; returns (tree, allocator, before, events)."""
+        from mapletree.core.alloc import NodeAllocator
+        alloc = NodeAllocator()
+        tree = self.start_tree(alloc)
+        before = {"allocated": alloc.allocated, "freed": alloc.freed + alloc.freed_rcu,
+                  "nodes": tree.node_count(), "height": tree.height}
+        _, events = record_events(apply_op, tree, self.op)
+        return tree, alloc, before, events
+
+
+class StoreTypeQuestion(_TreeQuestion):
+    """"Which store type will this be?" — answered by ``mas_wr_store_type``.
+
+    The model runs the op on a fresh copy of the starting tree and reads
+    ``tree.last_store_type``. Cost: one recipe replay plus one store.
+    """
+
+    prompt = "Which store type will mas_wr_store_type() choose?"
+
+    def __init__(self, recipe, op, options=None, prompt=None, title="Store type"):
+        self._options = tuple(options) if options else None
+        super().__init__(recipe, op, prompt, title)
+
+    @property
+    def options(self):
+        if self._options:
+            opts = list(self._options)
+        else:
+            opts = [t for t in STORE_TYPES if t != "store_root"]
+        ans = self.answer
+        if ans not in opts:
+            opts.append(ans)
+        return opts
+
+    def _solve(self):
+        tree, alloc, before, events = self._run()
+        answer = _short_type(tree.last_store_type)
+        reason = ""
+        for ev in events:
+            if ev.kind == "store_type":
+                reason = ev.text
+                break
+        grew = alloc.allocated - before["allocated"]
+        why = (f"{reason} " if reason else "") + \
+            (f"It allocated {grew} node{'s' if grew != 1 else ''}; the tree went from "
+             f"{before['nodes']} to {tree.node_count()} nodes (height {before['height']} "
+             f"-> {tree.height}).")
+        return answer, why.strip()
+
+
+class NodeCountQuestion(_TreeQuestion):
+    """"How many nodes will this allocate?" — counted by the node allocator.
+
+    ``measure="allocated"`` (default) counts nodes the store took from the
+    allocator (what ``mas_prealloc_calc`` requested; unused ones are freed again
+    by ``mas_destroy``); ``measure="net"`` asks for the change of the tree's node
+    count. Cost: one recipe replay plus one store.
+    """
+
+    def __init__(self, recipe, op, measure="allocated", options=None, prompt=None,
+                 title="Node count"):
+        if measure not in ("allocated", "net"):
+            raise ExerciseError("measure must be 'allocated' or 'net'")
+        self.measure = measure
+        self._options = tuple(options) if options else None
+        if prompt is None:
+            prompt = ("How many nodes will this store allocate?" if measure == "allocated"
+                      else "By how many nodes will the tree's node count change?")
+        super().__init__(recipe, op, prompt, title)
+
+    @property
+    def options(self):
+        if self._options:
+            opts = list(self._options)
+        elif self.measure == "allocated":
+            opts = list(range(0, 8))
+        else:
+            opts = list(range(-3, 4))
+        if self.answer not in opts:
+            opts.append(self.answer)
+            opts.sort()
+        return opts
+
+    def _same(self, choice, answer):
+        return int(choice) == int(answer)
+
+    def _solve(self):
+        tree, alloc, before, events = self._run()
+        allocated = alloc.allocated - before["allocated"]
+        net = tree.node_count() - before["nodes"]
+        st = _short_type(tree.last_store_type)
+        why = (f"The store was a {st}: it took {allocated} node{'s' if allocated != 1 else ''} "
+               f"from the allocator and the tree went from {before['nodes']} to "
+               f"{tree.node_count()} nodes.")
+        return (allocated if self.measure == "allocated" else net), why
+
+
+class NextStepQuestion(_TreeQuestion):
+    """"Which kernel function acts next?" — read from the recorded events.
+
+    The op is run under a tracer; the question shows the narration of the first
+    ``step`` events and asks which kernel function produces event ``step``.
+    Options are the distinct functions of the recording. Cost: one replay.
+    """
+
+    prompt = "Which kernel function does the next step?"
+
+    def __init__(self, recipe, op, step=None, prompt=None, title="Next step"):
+        super().__init__(recipe, op, prompt, title)
+        self._step = step
+
+    def _events(self):
+        if not hasattr(self, "_ev"):
+            _, _, _, events = self._run()
+            self._ev = [e for e in events if e.kind not in ("begin", "end")] or events
+        return self._ev
+
+    @property
+    def step(self):
+        ev = self._events()
+        if not ev:
+            raise ExerciseError("the op emitted no events; nothing to predict")
+        s = self._step if self._step is not None else min(len(ev) - 1, max(1, len(ev) // 2))
+        if not 0 <= s < len(ev):
+            raise ExerciseError(f"step must be in [0, {len(ev) - 1}] for this op")
+        return s
+
+    @property
+    def options(self):
+        seen = []
+        for e in self._events():
+            if e.func not in seen:
+                seen.append(e.func)
+        return sorted(seen)
+
+    def so_far(self):
+        """Narration of the events before the one to predict."""
+        return [f"{e.func}: {e.text}" for e in self._events()[: self.step]]
+
+    def context_html(self):
+        items = "".join(f"<li>{html.escape(t)}</li>" for t in self.so_far()[-6:])
+        return super().context_html() + f"<div>So far:</div><ol>{items}</ol>"
+
+    def text(self):
+        return super().text() + f"\n  events shown before the question: {self.step}"
+
+    def _solve(self):
+        e = self._events()[self.step]
+        return e.func, f"Step {self.step}: {e.func}: {e.text}"
+
+
+# ---------------------------------------------------------------------------
+# fork-failure questions (process model)
+
+class LeakQuestion(Question):
+    """"Which design leaks here?" — every fork design is run with the same failure.
+
+    ``point`` and ``vma`` select the injected failure (see ``mapletree.mm``);
+    the answer is the list of designs whose outcome is not clean. Cost: one
+    fork + teardown per design.
+    """
+
+    prompt = "Which design leaves something behind (or crashes) after this failure?"
+
+    def __init__(self, runner, designs, situation, prompt=None, title="Which design leaks?"):
+        """``runner(design) -> outcome list`` (e.g. ``["CLEAN"]``); ``situation`` is text."""
+        self.runner = runner
+        self.designs = tuple(designs)
+        self.situation = situation
+        super().__init__(prompt, title)
+
+    @property
+    def options(self):
+        return list(self.designs) + ["none of them"]
+
+    def outcomes(self):
+        if not hasattr(self, "_outcomes"):
+            self._outcomes = {d: list(self.runner(d)) for d in self.designs}
+        return self._outcomes
+
+    def _solve(self):
+        bad = [d for d, out in self.outcomes().items() if any(o != "CLEAN" for o in out)]
+        table = "; ".join(f"{d}: {', '.join(o)}" for d, o in self.outcomes().items())
+        if len(bad) == 1:
+            return bad[0], f"Outcomes: {table}."
+        if not bad:
+            return "none of them", f"Outcomes: {table}."
+        return tuple(bad), f"Outcomes: {table}."
+
+    def _same(self, choice, answer):
+        if isinstance(answer, tuple):
+            return choice in answer
+        return choice == answer
+
+    def _fmt(self, value):
+        if isinstance(value, tuple):
+            return " or ".join(value)
+        return str(value)
+
+    def context_html(self):
+        return f"<div>{html.escape(self.situation)}</div>"
+
+    def text(self):
+        return (f"{self.title}: {self.prompt}\n  situation: {self.situation}\n  options: "
+                + " | ".join(self._fmt(o) for o in self.options))
+
+
+# ---------------------------------------------------------------------------
+
+class Quiz:
+    """A list of questions shown together, with a running score.
+
+    Cost: solving each question once (see the question classes).
+    """
+
+    def __init__(self, questions, title="Self-check"):
+        self.questions = list(questions)
+        self.title = title
+        self._results = {}
+        for q in self.questions:
+            q._quiz = self
+
+    def _record(self, q, ok):
+        first = id(q) not in self._results
+        if first:
+            self._results[id(q)] = ok
+        if hasattr(self, "_score"):
+            self._score.value = self.score_text()
+
+    def score_text(self):
+        right = sum(1 for v in self._results.values() if v)
+        return (f"<b>{self.title}</b>: {len(self._results)} of {len(self.questions)} "
+                f"answered, {right} right at the first try.")
+
+    def check_all(self, choices):
+        """Check a list of choices; returns the list of Feedback."""
+        return [q.check(c) for q, c in zip(self.questions, choices)]
+
+    def text(self):
+        lines = [f"{self.title}: {len(self.questions)} questions"]
+        for i, q in enumerate(self.questions, 1):
+            lines.append(f"{i}. " + q.text())
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return self.text()
+
+    def widget(self):
+        import ipywidgets as W
+        self._score = W.HTML(self.score_text())
+        return W.VBox([self._score] + [q.widget() for q in self.questions])
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        data = self.widget()._repr_mimebundle_(include=include, exclude=exclude, **kwargs)
+        if isinstance(data, tuple):
+            data = data[0]
+        data = dict(data)
+        data["text/plain"] = self.text()
+        return data
