@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "Feedback", "Recipe", "Question", "StoreTypeQuestion", "NodeCountQuestion",
     "NextStepQuestion", "LeakQuestion", "Quiz", "record_events", "STORE_TYPES",
-    "ExerciseError",
+    "ExerciseError", "measure", "apply_op", "op_text",
 ]
 
 
@@ -152,6 +152,36 @@ def record_events(fn, *args, **kwargs):
     with trace.tracing(col):
         result = fn(*args, **kwargs)
     return result, col.events
+
+
+def measure(recipe, op):
+    """Run ``op`` on a fresh tree built from ``recipe`` and report what it cost.
+
+    Returns a dict: ``store_type``, ``allocated`` (nodes taken from the
+    allocator by this op), ``freed`` (nodes freed, RCU-deferred included),
+    ``nodes_before``/``nodes_after``, ``height_before``/``height_after`` and
+    ``funcs`` (the kernel functions that emitted events, in order, no repeats).
+    Mirrors no single kernel function: it is the bookkeeping a lecturer does by
+    hand around ``mas_store_gfp``. Cost: one recipe replay plus one op.
+    """
+    from mapletree.core.alloc import NodeAllocator
+    alloc = NodeAllocator()
+    tree = recipe.build(alloc)
+    a0, f0 = alloc.allocated, alloc.freed + alloc.freed_rcu
+    n0, h0 = tree.node_count(), tree.height
+    _, events = record_events(apply_op, tree, op)
+    funcs = []
+    for e in events:
+        if e.func not in funcs:
+            funcs.append(e.func)
+    return {
+        "store_type": _short_type(tree.last_store_type),
+        "allocated": alloc.allocated - a0,
+        "freed": alloc.freed + alloc.freed_rcu - f0,
+        "nodes_before": n0, "nodes_after": tree.node_count(),
+        "height_before": h0, "height_after": tree.height,
+        "funcs": funcs,
+    }
 
 
 # ---------------------------------------------------------------------------
