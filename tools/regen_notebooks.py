@@ -1,6 +1,8 @@
 """Re-execute notebooks and store their outputs in canonical form.
 
-``make notebooks`` (or ``./mt notebooks [NB.ipynb ...]``) runs this: each
+``make notebooks`` (or ``./mt notebooks [NB.ipynb ...]``) runs this. Notebooks
+that have a plain-text source ``notebooks/src/<name>.py`` are first rebuilt
+from it with ``notebooks/src/build.py`` (skip with ``--no-build``). Then each
 notebook (default: every ``notebooks/*.ipynb``) is executed top to bottom in a
 fresh kernel of *this* Python (the project's .venv, whatever kernelspecs the
 user has), from the notebook's own folder, with timings off and the widget
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from canonicalize import canonical_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+BUILDER = NOTEBOOKS / "src" / "build.py"
 
 
 class CurrentEnvSpecs(KernelSpecManager):
@@ -65,10 +70,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    parser.add_argument("--no-build", action="store_true", help="do not rebuild notebooks from notebooks/src/*.py first")
     parser.add_argument("--check", action="store_true", help="do not write; exit 1 if a file would change")
     args = parser.parse_args(argv)
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    before = {p.resolve(): p.read_text(encoding="utf-8") for p in NOTEBOOKS.glob("*.ipynb")}
+    if BUILDER.exists() and not (args.no_build or args.check):
+        stems = [p.stem for p in args.notebooks if (BUILDER.parent / f"{p.stem}.py").exists()]
+        if stems or not args.notebooks:
+            subprocess.run([sys.executable, str(BUILDER), *stems], check=True, cwd=ROOT)
+    paths = args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
     if not paths:
         print("no notebooks found", file=sys.stderr)
         return 0
@@ -79,11 +90,13 @@ def main(argv=None):
         try:
             nb = execute(path, args.timeout)
         except CellExecutionError as exc:
+            if path in before:
+                path.write_text(before[path], encoding="utf-8")
             print(f"{path.name}: a cell failed; file left as it was\n{exc}", file=sys.stderr)
             return 1
         new = canonical_text(nb)
         nbformat.validate(nbformat.reads(new, as_version=4))
-        old = path.read_text(encoding="utf-8")
+        old = before.get(path) or path.read_text(encoding="utf-8")
         verdict = "unchanged" if new == old else ("would change" if args.check else "rewritten")
         if new != old:
             stale += 1
