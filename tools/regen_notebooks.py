@@ -10,8 +10,9 @@ state saved, then canonicalized (``tools/canonicalize.py``). Running it twice
 gives byte-identical files, so a diff shows only real changes. Commit the
 result: nbval (``make test``) compares fresh runs against these outputs.
 
-Cells tagged ``raises-exception`` may raise; any other error stops with the
-cell's traceback and leaves the file untouched.
+Cells tagged ``raises-exception`` may raise; any other error prints the
+cell's traceback, puts that file back as it was, and goes on with the next
+notebook (the exit status is then 1).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def main(argv=None):
         print("no notebooks found", file=sys.stderr)
         return 0
     stale = 0
+    failed = []
     for path in paths:
         path = path.resolve()
         start = time.monotonic()
@@ -93,7 +95,8 @@ def main(argv=None):
             if path in before:
                 path.write_text(before[path], encoding="utf-8")
             print(f"{path.name}: a cell failed; file left as it was\n{exc}", file=sys.stderr)
-            return 1
+            failed.append(path.name)
+            continue
         new = canonical_text(nb)
         nbformat.validate(nbformat.reads(new, as_version=4))
         old = before.get(path) or path.read_text(encoding="utf-8")
@@ -103,6 +106,9 @@ def main(argv=None):
             if not args.check:
                 path.write_text(new, encoding="utf-8")
         print(f"{path.name}: {verdict} ({time.monotonic() - start:.1f} s)")
+    if failed:
+        print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 1 if args.check and stale else 0
 
 
