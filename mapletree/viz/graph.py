@@ -34,6 +34,7 @@ CHANGE_STYLE = {
     "copied": ("#2166ac", "#c6dbef", "solid", "node copied (__mt_dup)"),
     "modified": ("#e66101", "#fdd8a8", "solid", "node modified in place"),
     "freed": ("#969696", "#f0f0f0", "dashed", "node freed (ghost)"),
+    "focus": ("#7b3294", "#fff7bc", "solid", "node the step works on"),
 }
 PLAIN_BORDER = ("#404040", "#eeeeee", "solid")
 
@@ -101,7 +102,7 @@ class _Item:
 
 
 def _interest(frame, tree_i, tree):
-    nids = set(frame.new) | frame.copied | frame.modified | set(frame.written)
+    nids = set(frame.new) | frame.copied | frame.modified | frame.focus | set(frame.written)
     focus = frame.info.get("focus_nids") if frame.info else None
     if focus:
         nids |= set(focus)
@@ -292,7 +293,7 @@ class Layout:
     def legend_items(self):
         """``[(kind, name, fill, colour, text)]`` for what the recording shows."""
         out = []
-        for ch in ("new", "copied", "modified", "freed"):
+        for ch in ("new", "copied", "modified", "freed", "focus"):
             if ch in self.changes:
                 border, fill, style, text = CHANGE_STYLE[ch]
                 out.append(("change", ch, fill, border, text))
@@ -390,7 +391,7 @@ class Layout:
         change = "freed" if it.kind == "ghost" else it.change
         if change:
             border, head_fill, style, _ = CHANGE_STYLE[change]
-            width = 3 if change != "freed" else 2
+            width = 3 if change not in ("freed", "focus") else 2
         else:
             border, head_fill, style = PLAIN_BORDER
             width = 1

@@ -271,7 +271,7 @@ def snapshot_from_dict(d, name="tree", interner=None, path="r"):
     """
     if not isinstance(d, dict) or "root" not in d:
         raise TypeError("snapshot_from_dict expects a dict with a 'root' key")
-    interner = interner or Interner()
+    interner = Interner() if interner is None else interner
     flags = int(d.get("flags", 0))
     root = d["root"]
     if root is None:
@@ -305,7 +305,7 @@ def snapshot_tree(tree, name="tree", interner=None, describe=describe_entry):
 
     Walks ``tree.root_node`` by node attributes (``nid`` is the identity).
     """
-    interner = interner or Interner()
+    interner = Interner() if interner is None else interner
     flags = int(getattr(tree, "flags", 0))
     height = int(getattr(tree, "height", _flags_height(flags)))
     in_rcu = bool(getattr(tree, "in_rcu", flags & 0x02))
@@ -328,19 +328,21 @@ def _root_entry(tree):
     return ranges[0][2] if ranges else None
 
 
-def _node_end(node):
+def _node_end(node, node_max):
+    """ma_data_end(): the last used slot of a live node."""
+    de = getattr(node, "data_end", None)
+    if callable(de):
+        return int(de(node_max))
     end = getattr(node, "end", None)
     if end is None:
         end = getattr(node, "meta_end", None)
-    if callable(end):
-        end = end()
     if end is None:
         end = len([s for s in node.slots if s is not None]) - 1
     return int(end)
 
 
 def _node_from_live(node, lo, hi, interner, describe):
-    end = _node_end(node)
+    end = _node_end(node, hi)
     pivots = list(node.pivots[:end])
     raw = node.slots[:end + 1]
     if node.is_leaf:
@@ -381,7 +383,8 @@ class Frame:
 
     ``trees``: TreeSnaps (primary first); ``new``/``copied``/``modified``/
     ``freed``: frozensets of nids; ``written``: ``{nid: (slot, ...)}``;
-    ``ghosts``: freed nodes with their last position; ``kind``, ``func``,
+    ``ghosts``: freed nodes with their last position; ``focus``: nodes the
+    step works on without changing them; ``kind``, ``func``,
     ``chain``, ``text``: the event; ``op``: the public operation under way;
     ``info``: extra event data; ``roles``: ``{label: role}`` overrides.
     """
@@ -400,6 +403,7 @@ class Frame:
     ghosts: tuple = ()
     op: str = ""
     info: MappingProxyType = field(default_factory=lambda: _EMPTY)
+    focus: frozenset = frozenset()
 
     @property
     def chain_text(self):
@@ -419,6 +423,8 @@ class Frame:
             return "new"
         if nid in self.modified:
             return "modified"
+        if nid in self.focus:
+            return "focus"
         return None
 
     def tree(self, name):
@@ -512,7 +518,7 @@ class Recorder:
     """
 
     def __init__(self, *trees, names=None, kinds=DEFAULT_KINDS, describe=None,
-                 max_frames=20000, initial=True):
+                 max_frames=20000, initial=False):
         self.frames = []
         self.kinds = frozenset(kinds)
         self.describe = describe or describe_entry
@@ -598,7 +604,10 @@ class Recorder:
         declared = {k: _nids(nodes.get(k)) for k in CHANGE_KINDS}
         copied = declared["copied"]
         new = (new | declared["new"]) - copied
-        modified = (modified | declared["modified"]) - new - copied
+        # the core names the node it works on as "modified"; when its content did
+        # not change it is drawn as the focus of the step instead
+        focus = (declared["modified"] | _nids(nodes.get("focus"))) - modified - new - copied
+        modified = modified - new - copied
         freed = freed | declared["freed"]
         # written slots, by diff against the previous snapshot of the node
         written = {}
@@ -630,7 +639,8 @@ class Recorder:
         info_ro = MappingProxyType({k: v for k, v in info.items() if _plain(v)})
         frame = Frame(len(self.frames), kind, func, tuple(chain), text, trees,
                       frozenset(new), frozenset(copied), frozenset(modified), frozenset(freed),
-                      MappingProxyType(written), tuple(ghosts), self._op, info_ro)
+                      MappingProxyType(written), tuple(ghosts), self._op, info_ro,
+                      frozenset(focus))
         self.frames.append(frame)
 
     @contextmanager

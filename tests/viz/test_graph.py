@@ -1,0 +1,125 @@
+"""DOT source snapshots and layout rules."""
+
+import os
+import re
+
+import pytest
+
+from mapletree.viz.graph import Layout, fmt_index, sanitize_svg, tree_dot, tree_svg
+from mapletree.viz.record import frames_from_case, snapshot_from_dict
+
+SNAP = os.path.join(os.path.dirname(__file__), "snapshots")
+UPDATE = os.environ.get("MAPLETREE_UPDATE_SNAPSHOTS") == "1"
+
+SMALL = {
+    "root_entry": {"flags": 0, "height": 0, "root": {"entry": 5}},
+    "empty": {"flags": 0, "height": 0, "root": None},
+    "one_leaf_zero": {"flags": 4, "height": 1, "root": {
+        "type": "leaf_64", "min": 0, "max": 18446744073709551615, "end": 3,
+        "pivots": [9, 19, 29], "slots": [None, 1, "zero", None]}},
+    "arange_two_leaves": {"flags": 0x30B, "height": 2, "root": {
+        "type": "arange_64", "min": 0, "max": 18446744073709551615, "end": 1,
+        "pivots": [4095], "gaps": [4000, 18446744073709547520], "meta_gap": 1,
+        "slots": [
+            {"type": "leaf_64", "min": 0, "max": 4095, "end": 2, "pivots": [95, 4000],
+             "slots": [None, 7, None]},
+            {"type": "leaf_64", "min": 4096, "max": 18446744073709551615, "end": 1,
+             "pivots": [8191], "slots": [8, None]}]}},
+}
+
+
+def _check(name, text):
+    path = os.path.join(SNAP, name + ".dot")
+    if UPDATE or not os.path.exists(path):
+        with open(path, "w") as fh:
+            fh.write(text)
+    with open(path) as fh:
+        assert text == fh.read(), f"DOT of {name} changed (MAPLETREE_UPDATE_SNAPSHOTS=1 to accept)"
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_dot_snapshot(name):
+    text = tree_dot(SMALL[name])
+    assert text == tree_dot(SMALL[name])          # deterministic
+    assert "version" not in text and "0x7f" not in text
+    _check(name, text)
+
+
+def test_dot_content_of_arange_tree():
+    text = tree_dot(SMALL["arange_two_leaves"])
+    assert "arange_64" in text and "max gap @1" in text
+    assert "gap 4000" in text
+    assert 'p0:s0:s -> p1:n' in text and 'p0:s1:s -> p2:n' in text
+    assert "≤0xfff" not in text and "≤4095" in text
+
+
+def test_zero_marker_is_unmistakable():
+    text = tree_dot(SMALL["one_leaf_zero"])
+    assert '<TD PORT="s2"' in text
+    cell = re.search(r'<TD PORT="s2"[^>]*BGCOLOR="([^"]+)"><FONT[^>]*COLOR="([^"]+)"><B>XA_ZERO',
+                     text)
+    assert cell and cell.groups() == ("#000000", "#ffffff")
+
+
+def test_fmt_index():
+    assert fmt_index(2 ** 64 - 1) == "MAX"
+    assert fmt_index(99999) == "99999"
+    assert fmt_index(0x7FFFF7D80000) == "0x7ffff7d80000"
+
+
+def test_svg_is_sanitised():
+    svg = tree_svg(SMALL["arange_two_leaves"])
+    assert "<!--" not in svg and "<?xml" not in svg
+    assert svg.lstrip().startswith("<svg")
+    ids = re.findall(r'id="([^"]+)"', svg)
+    assert ids and all(i.startswith("f0_") for i in ids)
+    assert sanitize_svg('<svg><g id="a"><use href="#a"/></g></svg>', "x_") == \
+        '<svg><g id="x_a"><use href="#x_a"/></g></svg>\n'
+
+
+def test_layout_is_stable_across_frames(golden):
+    frames = frames_from_case(golden("leaf_split_plain"))
+    lay = Layout(frames)
+    decl = [sorted(re.findall(r"^    (p\d+) \[", lay.dot(i), re.M)) for i in range(len(frames))]
+    assert all(d == decl[0] for d in decl)          # same node set in every frame
+    # frame 0 has one visible node; the rest are invisible placeholders
+    d0 = lay.dot(0)
+    invisible = re.findall(r"^    p\d+ \[label=<.*>, style=invis\];$", d0, re.M)
+    assert len(invisible) == len(decl[0]) - 1
+    assert "empty tree" in d0
+
+
+def test_ghost_drawn_where_the_freed_node_was():
+    from mapletree.core.tree import MapleTree
+    from mapletree.viz.record import Recorder
+    t = MapleTree()
+    for k in range(1, 8):
+        t.store_range(10 * k, 10 * k + 5, f"v{k}")
+    with Recorder(t) as rec:
+        t.store_range(80, 85, "v8")
+    lay = Layout(rec.frames)
+    free = [f.index for f in rec.frames if f.kind == "free"][0]
+    before = lay.dot(free - 1)
+    after = lay.dot(free)
+    old = rec.frames[free].ghosts[0].node.nid
+    name = re.search(rf"^    (p\d+) \[label=<[^\n]*#{old} ", before, re.M).group(1)
+    line = [ln for ln in after.splitlines() if ln.startswith(f"    {name} ")][0]
+    assert "(freed)" in line and 'STYLE="dashed"' in line
+    assert 'COLOR="#1a9641"' in after     # new nodes in green
+
+
+def test_large_tree_collapses_to_stubs():
+    from mapletree import scenarios
+    big = scenarios.small_program_tree()
+    full = tree_dot(big)
+    small = tree_dot(big, max_nodes=2)
+    assert "nodes, " not in full
+    assert "subtrees" in small and "entries" in small
+    assert small.count("[label=<") < full.count("[label=<")
+
+
+def test_bad_input():
+    with pytest.raises(TypeError):
+        tree_dot(42)
+    with pytest.raises(ValueError):
+        Layout([])

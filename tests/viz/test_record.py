@@ -1,0 +1,120 @@
+"""Recorder, snapshots and frames."""
+
+import glob
+import json
+import os
+
+import pytest
+
+from mapletree.viz.record import (EntrySnap, Interner, Recorder, describe_entry,
+                                  frames_from_case, snapshot_from_dict, snapshot_tree)
+from mapletree.core.entries import XA_ZERO_ENTRY
+
+CONF = os.environ.get("MAPLETREE_CONFORMANCE", "/work/shared/conformance")
+
+
+def test_describe_entry_roles():
+    assert describe_entry(None).role == "null"
+    z = describe_entry(XA_ZERO_ENTRY)
+    assert (z.label, z.role) == ("XA_ZERO", "marker")
+    assert describe_entry(7) == EntrySnap("7", "value", 7)
+    assert describe_entry("zero").role == "marker"
+
+
+def test_snapshot_from_dict_round_trips_every_hand_dump():
+    files = sorted(glob.glob(os.path.join(CONF, "hand", "*.json")))
+    if not files:
+        pytest.skip("no golden cases")
+    seen = 0
+    for path in files:
+        with open(path) as fh:
+            case = json.load(fh)
+        for step in case["steps"]:
+            if "tree" in step:
+                snap = snapshot_from_dict(step["tree"])
+                assert snap.to_dict() == step["tree"], (path, step)
+                seen += 1
+    assert seen > 100
+
+
+def test_snapshot_from_dict_rejects_garbage():
+    with pytest.raises(TypeError):
+        snapshot_from_dict([1, 2])
+    with pytest.raises(ValueError):
+        snapshot_from_dict({"flags": 0, "root": {"type": "leaf_64"}})
+
+
+def test_interning_shares_unchanged_nodes(golden):
+    frames = frames_from_case(golden("leaf_split_plain"))
+    # after the split (step 9) the left leaf r.0 is no longer touched by appends on the right
+    a, b = frames[14].trees[0].root, frames[15].trees[0].root
+    assert a.slots[0] is b.slots[0]
+    assert a.slots[1] is not b.slots[1]
+    assert "r.1" in frames[15].modified and "r.0" not in frames[15].modified
+
+
+def test_golden_split_frame_marks_new_nodes(golden):
+    frames = frames_from_case(golden("leaf_split_plain"))
+    split = [f for f in frames if f.kind == "split"]
+    assert [f.info["step"] for f in split] == [9, 13, 16]
+    f = split[0]
+    assert f.trees[0].height == 2
+    assert {"r.0", "r.1"} <= f.new
+
+
+def _tree():
+    from mapletree.core.tree import MapleTree
+    return MapleTree()
+
+
+def test_live_split_events_in_order():
+    t = _tree()
+    for k in range(1, 8):
+        t.store_range(10 * k, 10 * k + 5, f"v{k}")
+    old = t.root_node.nid
+    with Recorder(t) as rec:
+        t.store_range(80, 85, "v8")
+    kinds = [f.kind for f in rec.frames]
+    assert kinds == ["begin", "store_type", "alloc", "split", "free", "end"]
+    assert rec.frames[1].func == "mas_wr_store_type"
+    assert rec.frames[1].info["store_type"] == "split_store"
+    free = rec.frames[4]
+    assert free.freed == {old}
+    assert len(free.new) == 3
+    assert [g.node.nid for g in free.ghosts] == [old]
+    root = free.trees[0].root
+    assert root.type_name == "range_64" and len(root.slots) == 2
+    assert [c.slots[1].label for c in root.slots] == ["v1", "v6"]
+    # before the split, the walked leaf is the focus but unchanged
+    assert rec.frames[3].focus == {old} and not rec.frames[3].modified
+    assert rec.first("split") == 3
+
+
+def test_live_frames_share_snapshots():
+    t = _tree()
+    with Recorder(t) as rec:
+        for k in range(1, 4):
+            t.store_range(10 * k, 10 * k + 5, k)
+    roots = [f.trees[0].root for f in rec.frames]
+    # begin/store_type of one store and end of the previous show the same tree object
+    ends = [i for i, f in enumerate(rec.frames) if f.kind == "end"]
+    assert roots[ends[0]] is roots[ends[0] + 1]
+    assert len({id(r) for r in roots}) <= len(ends) + 1
+
+
+def test_recording_context_and_find():
+    t = _tree()
+    rec = Recorder()
+    with rec.recording(t, names={t: "mine"}):
+        t.store_range(5, 9, "x")
+    assert rec.frames and all(f.trees[0].name == "mine" for f in rec.frames)
+    assert rec.first("end") == len(rec.frames) - 1
+    assert rec.first("no such thing") == 0
+
+
+def test_snapshot_tree_matches_to_dict():
+    t = _tree()
+    for k in range(1, 30):
+        t.store_range(10 * k, 10 * k + 5, k)
+    snap = snapshot_tree(t, "t", Interner())
+    assert snap.to_dict() == t.to_dict()
