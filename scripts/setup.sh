@@ -23,7 +23,13 @@ mt_say() { printf 'mt: %s\n' "$*" >&2; }
 mt_die() { printf 'mt: %s\n' "$*" >&2; exit 1; }
 
 mt_is_root() { [ "$(id -u)" = 0 ]; }
-mt_have() { command -v "$1" >/dev/null 2>&1; }
+# An executable program of that name on PATH (bash's `command -v` alone also
+# reports files without the execute bit).
+mt_have() {
+    local path
+    path=$(command -v "$1" 2>/dev/null) || return 1
+    case $path in /*) [ -x "$path" ] ;; *) return 0 ;; esac
+}
 mt_can_apt() { mt_is_root && mt_have apt-get; }
 
 # apt-get install, running `apt-get update` at most once per run.
@@ -73,7 +79,7 @@ mt_python() {
 # What the installed environment was built from; a change reinstalls.
 mt_stamp() {
     {
-        "$MT_PY" -c 'import sys; print(sys.version)'
+        "$MT_VENV/bin/python" -c 'import sys; print(sys.version)'
         cat "$MT_ROOT/pyproject.toml"
     } | cksum
 }
@@ -82,36 +88,40 @@ mt_make_venv() {
     local ver
     ver=$(mt_pyver "$MT_PY")
     mt_say "creating .venv with $MT_PY (Python $ver)"
-    rm -rf "$MT_VENV"
+    if [ -e "$MT_VENV" ]; then
+        rm -rf "$MT_VENV" 2>/dev/null || mt_die "cannot remove the broken $MT_VENV (owned by another user?); remove it and retry."
+    fi
     if "$MT_PY" -m venv "$MT_VENV" >/dev/null 2>&1; then
         return
     fi
-    rm -rf "$MT_VENV"
+    rm -rf "$MT_VENV" 2>/dev/null || true
     # Debian/Ubuntu ship venv's pip bootstrap separately.
     if mt_can_apt; then
         mt_apt_install "python$ver-venv" || mt_apt_install python3-venv \
             || mt_die "could not install python$ver-venv."
         "$MT_PY" -m venv "$MT_VENV" || mt_die "python3 -m venv failed (see above)."
     else
-        mt_die "python3 -m venv failed: install the venv module (apt-get install python$ver-venv) and retry."
+        mt_die "python3 -m venv failed: install the venv module (sudo apt-get install python$ver-venv) and retry."
     fi
 }
 
 mt_venv() {
-    local stamp start
-    mt_python
-    stamp=$(mt_stamp)
-    if [ -x "$MT_VENV/bin/python" ] && [ -f "$MT_VENV/.mt-stamp" ] \
-        && [ "$(cat "$MT_VENV/.mt-stamp")" = "$stamp" ] \
-        && "$MT_VENV/bin/python" -c 'import mapletree' >/dev/null 2>&1; then
-        return
-    fi
-    start=$SECONDS
-    if [ ! -x "$MT_VENV/bin/python" ] || ! "$MT_VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+    local stamp start vpy=$MT_VENV/bin/python
+    # An existing, working .venv on Python >= 3.10 is kept whichever python3
+    # is on PATH now; only a change of pyproject.toml reinstalls into it.
+    if [ -x "$vpy" ] && mt_pyok "$vpy"; then
+        stamp=$(mt_stamp)
+        if [ -f "$MT_VENV/.mt-stamp" ] && [ "$(cat "$MT_VENV/.mt-stamp")" = "$stamp" ] \
+            && "$vpy" -c 'import mapletree' >/dev/null 2>&1; then
+            return
+        fi
+    else
+        mt_python
         mt_make_venv
     fi
+    [ -w "$MT_VENV" ] || mt_die "$MT_VENV is not writable by $(id -un); run as its owner or remove it."
+    start=$SECONDS
     rm -f "$MT_VENV/.mt-stamp"
-    local vpy=$MT_VENV/bin/python
     # uv resolves and installs the stack in seconds; pip takes minutes.
     if [ ! -x "$MT_VENV/bin/uv" ]; then
         mt_say "installing uv into .venv"
@@ -135,7 +145,7 @@ mt_venv() {
             || mt_die "pip install -e '.[dev]' failed (see above)."
         "$vpy" -m pip uninstall -q -y rfc3987-syntax </dev/null >/dev/null 2>&1 || true
     fi
-    printf '%s\n' "$stamp" >"$MT_VENV/.mt-stamp"
+    mt_stamp >"$MT_VENV/.mt-stamp"
     mt_say "environment ready in $((SECONDS - start)) s"
 }
 
