@@ -36,12 +36,11 @@
 # chain of callers (outermost first).
 
 # %%
-import mapletree
+from mapletree.core.tree import MapleTree
 from mapletree.viz import Recorder, Stepper
 
-rec = Recorder()
-tree = mapletree.MapleTree()
-with rec.recording(tree):
+tree = MapleTree()
+with Recorder(tree) as rec:
     tree.store_range(10, 15, "A")
     tree.store_range(20, 25, "B")
     tree.store_range(30, 35, "C")

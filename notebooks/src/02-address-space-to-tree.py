@@ -19,36 +19,38 @@
 # %% [markdown]
 # ## A small process, VMA by VMA
 #
-# The process below has nine VMAs (text, data, heap, some anonymous mappings, the stack). The
-# kernel stores a VMA covering `[vm_start, vm_end)` as the inclusive range
-# `[vm_start, vm_end - 1]`. The tree uses `MM_MT_FLAGS` (0x303): it tracks gaps
+# The process below has nine VMAs (program text and data, heap, some anonymous mappings, the
+# stack). The kernel stores a VMA covering `[vm_start, vm_end)` as the inclusive range
+# `[vm_start, vm_end − 1]`. The tree uses `MM_MT_FLAGS` (0x303): it tracks gaps
 # (`MT_FLAGS_ALLOC_RANGE`), is read under RCU (`MT_FLAGS_USE_RCU`) and is locked by the mm's
-# `mmap_lock` (`MT_FLAGS_LOCK_EXTERN`).
-#
-# Step through the build. Watch the first store create a root leaf (`mas_root_expand`), and
-# every later one rebuild that small leaf (`mas_wr_node_store`).
+# `mmap_lock` (`MT_FLAGS_LOCK_EXTERN`). Addresses are printed with `_` every four hex digits.
 
 # %%
-import mapletree
-from mapletree import MapleTree, MM_MT_FLAGS, ULONG_MAX
+from mapletree.core.tree import MapleTree
+from mapletree.core.constants import MM_MT_FLAGS, MT_FLAGS_ALLOC_RANGE, ULONG_MAX
 from mapletree.viz import Recorder, Stepper
 from mapletree import scenarios
 
 vmas = scenarios.reference_vmas()          # the reference process of the suite
 for v in vmas:
-    print(f"{v.start:#16x}-{v.end:#16x}  {v.name}")
+    print(f"{v.name}  [{v.start:#_x}, {v.end:#_x})  {v.kind}")
 
-# %%
-rec = Recorder()
+# %% [markdown]
+# Step through the build. The first store turns the empty tree into a root leaf
+# (`mas_root_expand`). Every later store rebuilds that leaf (`mas_wr_node_store`): in RCU mode
+# a reader may be looking at the old leaf, so each change writes a **new** node and frees the
+# old one after a grace period — watch the node number change.
+
+# %% tags=["nbval-ignore-output"]
 tree = MapleTree(flags=MM_MT_FLAGS)
-with rec.recording(tree):
+with Recorder(tree) as rec:
     for v in vmas:
         tree.store_range(v.start, v.end - 1, v.name)
 Stepper(rec)
 
 # %%
-print(len(rec.frames), "frames; store types:", [f.info.get("store_type") for f in rec.frames if f.kind == "store_type"])
-print(tree.dump())
+print(len(rec.frames), "frames")
+print("store types:", [f.info.get("store_type") for f in rec.frames if f.kind == "store_type"])
 
 # %% [markdown]
 # ## Reading a node
@@ -62,54 +64,81 @@ print(tree.dump())
 #   *i − 1*; slot 0 starts at the node's minimum.
 # * A node does **not** store its own minimum and maximum. They are *implied* by the parent:
 #   the root covers `[0, ULONG_MAX]`; child *i* of a parent covers `[pivot[i-1] + 1, pivot[i]]`.
-#   A node that uses all 16 slots has no room for a last pivot: its last slot ends at the
-#   node's implied maximum.
-# * The **metadata end** (`meta.end`) is the offset of the last used slot.
+# * The **data end** is the offset of the last used slot (`ma_data_end`).
 #
-# Let us print the root leaf slot by slot, with the range of each slot derived from the pivots:
+# Here is the root leaf slot by slot, with each slot's range derived from the pivots:
 
 # %%
 root = tree.root_node
-print(root.type_name, "meta_end =", root.meta_end)
+end = root.data_end(ULONG_MAX)            # the root's implied max is ULONG_MAX
+print(root.type_name, "- data end:", end, "- slots used:", end + 1, "of", len(root.slots))
 lo = 0
-for i in range(root.meta_end + 1):
-    hi = root.pivots[i] if i < len(root.pivots) and (i < root.meta_end or root.pivots[i]) else ULONG_MAX
+for i in range(end + 1):
+    hi = root.pivots[i] if i < end else ULONG_MAX       # the last used slot ends at the node max
     entry = root.slots[i]
-    print(f"slot {i:2}: [{lo:#x}, {hi:#x}]  {'NULL' if entry is None else entry}")
+    print(f"slot {i:2}: [{lo:#_x}, {hi:#_x}]  {'NULL' if entry is None else entry}")
     lo = hi + 1
 
 # %% [markdown]
 # ### The holes are ranges too
 #
 # Between two VMAs the leaf holds a **NULL range**: a slot whose entry is NULL. Every index of
-# `[0, ULONG_MAX]` belongs to exactly one slot, so a lookup never "falls between" slots.
-# The tree keeps NULL ranges **maximal**: two neighbouring slots are never both NULL. When a
-# VMA is removed, its NULL merges with the NULL ranges around it (`mas_wr_extend_null`).
+# `[0, ULONG_MAX]` belongs to exactly one slot, so a lookup never "falls between" slots. NULL
+# ranges are kept **maximal**: two neighbouring slots are never both NULL; when a VMA is
+# removed, its NULL merges with the NULL ranges around it (`mas_wr_extend_null`).
 #
-# Counting slots: 9 VMAs with holes between most of them, plus the hole below the first and
-# above the last VMA, need up to 2 × 9 + 1 = 19 slots. A leaf has 16. Our VMAs V1 and V2 touch
-# (no hole between them), so the process needs fewer — look at `meta_end` above.
+# Count the slots: 9 VMAs + 7 holes = **16: the leaf is full**. `V1`/`V2` and `V3`/`V4`/`V5`
+# touch, so there is no hole between them. A full node has no room for a last pivot: slot 15
+# ends at the node's implied maximum, and its 16th pointer overwrites the metadata bytes
+# (`meta_end`), which is why the data end is worked out from the pivots instead
+# (`ma_data_end`: pivot 14 is neither 0 nor the node max, so the node is full).
 #
-# ## Growing the tree: append, node store, split
+# ## The first split
 #
-# To see the tree grow beyond one node, here is the example of the specification (§9.9):
-# `seq(n)` stores `[10k, 10k+5]` for k = 1..n, so each entry is followed by a 4-index hole.
-# Seven of them fill 15 slots; the eighth needs 17 slots and the leaf **splits**.
+# The process now maps a library between `V5` and `V6`. The hole there becomes
+# *hole, library, hole*: 18 slots. The leaf **splits** (`mas_split`) and a new root is made
+# above the two halves: the tree's height goes from 1 to 2.
+
+# %% tags=["nbval-ignore-output"]
+with Recorder(tree) as rec_split:
+    tree.store_range(0x7F00_0020_0000, 0x7F00_0030_0000 - 1, "libc")
+Stepper(rec_split)
 
 # %%
-rec2 = Recorder()
+print("store type:", tree.last_store_type, "- height:", tree.height, "- nodes:", tree.node_count())
+for f in rec_split.frames:
+    print(f"{f.kind:<10} {f.func:<20} {f.text}")
+
+# %% [markdown]
+# ## Outside RCU mode: appends, and where the split falls
+#
+# The same mechanics are easier to see with small numbers. `seq(n)` stores `[10k, 10k + 5]`
+# for k = 1..n: each entry is followed by a 4-index hole. This tree is *not* in RCU mode, so a
+# write that starts in the leaf's last slot is an **append**, done in place (`mas_wr_append`) —
+# except while the root leaf is tiny (a write that leaves at most 6 slots rebuilds it).
+
+# %%
 t2 = MapleTree()
+kinds = []
 for k in range(1, 8):
     t2.store_range(10 * k, 10 * k + 5, f"v{k}")
-print(t2.dump())
-with rec2.recording(t2):
+    kinds.append(t2.last_store_type)
+print("store types of seq(7):", kinds)
+print("slots used:", t2.root_node.data_end(ULONG_MAX) + 1)
+
+# %% [markdown]
+# Seven entries and their holes fill 15 slots. The eighth needs 17 and the leaf splits. Step
+# through it and find the frame that reports the split point.
+
+# %% tags=["nbval-ignore-output"]
+with Recorder(t2) as rec2:
     t2.store_range(80, 85, "v8")
-print("store type:", t2.last_store_type, "height:", t2.height)
 Stepper(rec2)
 
 # %%
 print(len(rec2.frames), "frames:", [f.kind for f in rec2.frames])
-print(t2.dump())
+for leaf in t2.root_node.slots[:2]:
+    print(leaf.type_name, "slots:", leaf.slots[: leaf.data_end(ULONG_MAX) + 1])
 
 # %% [markdown]
 # What happened (`mas_split`):
@@ -121,11 +150,10 @@ print(t2.dump())
 #    left node must never end with NULL (the NULL could not merge with the next leaf's first
 #    slot). `mab_no_null_split` moves the split one to the right: the left leaf gets 10
 #    entries, the right leaf 7.
-# 4. The old leaf was the root, so a new root is created above the two leaves: the height
-#    becomes 2.
+# 4. The old leaf was the root, so a new root is created above the two leaves: height 2.
 #
-# Without `MT_FLAGS_ALLOC_RANGE` the new root is a `maple_range_64` node. In a VMA tree it is a
-# `maple_arange_64`: 10 slots, 9 pivots, and a **gap** per child.
+# Without `MT_FLAGS_ALLOC_RANGE` the new root is a `maple_range_64` node (16 slots). In a VMA
+# tree it is a `maple_arange_64`: 10 slots, 9 pivots, and a **gap** per child.
 
 # %% [markdown]
 # ## Gaps in `arange_64` nodes
@@ -136,12 +164,14 @@ print(t2.dump())
 # have no hole big enough (notebook 03).
 
 # %%
-t3 = MapleTree(flags=mapletree.MT_FLAGS_ALLOC_RANGE)
+t3 = MapleTree(flags=MT_FLAGS_ALLOC_RANGE)
 for k in range(1, 11):
     t3.store_range(10 * k, 10 * k + 5, f"v{k}")
 r = t3.root_node
 print(r.type_name, "pivots", r.pivots[: r.meta_end], "gaps", r.gaps[: r.meta_end + 1], "meta_gap", r.meta_gap)
 print("ULONG_MAX - 105 =", ULONG_MAX - 105)
+
+# %% tags=["nbval-ignore-output"]
 t3
 
 # %% [markdown]
@@ -152,12 +182,15 @@ t3
 # %% [markdown]
 # ## A larger address space
 #
-# A real program has dozens of VMAs. The recorded "small program" (44 VMAs, from the
-# conformance cases) gives a height-2 tree: one `arange_64` root over a handful of leaves.
+# A real program has dozens of VMAs. The "small program" below (a tiny C program with five
+# shared libraries, modelled on a real `/proc/PID/maps`) gives a height-2 tree: one
+# `arange_64` root over a handful of leaves.
 
 # %%
 big = scenarios.small_program_tree()
 print("VMAs:", len(big.ranges()), "height:", big.height, "nodes:", big.node_count())
+
+# %% tags=["nbval-ignore-output"]
 big
 
 # %% [markdown]
@@ -214,6 +247,8 @@ quiz = Quiz([
     NodeCountQuestion(seq7, ("store", 80, 85, "v8"),
                       prompt="And how many nodes does that store allocate?"),
 ], title="Self-check 02")
+
+# %% tags=["nbval-ignore-output"]
 quiz
 
 # %%

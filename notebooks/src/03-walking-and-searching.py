@@ -25,16 +25,17 @@
 # root, takes the first pivot ≥ 102, follows that child and repeats in the leaf.
 
 # %%
-import mapletree
-from mapletree import MapleTree, MapleState, MT_FLAGS_ALLOC_RANGE, ULONG_MAX
+from mapletree.core.tree import MapleTree
+from mapletree.core.state import MapleState
+from mapletree.core.constants import MM_MT_FLAGS, MT_FLAGS_ALLOC_RANGE, ULONG_MAX
+from mapletree.core.errors import NoGapError
 from mapletree.viz import Recorder, Stepper
 
 tree = MapleTree(flags=MT_FLAGS_ALLOC_RANGE)
 for k in range(1, 21):
     tree.store_range(10 * k, 10 * k + 5, f"v{k}")
 
-rec = Recorder()
-with rec.recording(tree):
+with Recorder(tree) as rec:
     found = tree.load(102)
 print("load(102) ->", found)
 Stepper(rec)
@@ -91,9 +92,8 @@ print(len(entries), "entries; first", entries[0], "last", entries[-1])
 # slots one by one. Step through a lowest-fit search for 11 indices in `[0, 300]`:
 
 # %%
-rec3 = Recorder()
 mas = MapleState(tree)
-with rec3.recording(tree):
+with Recorder(tree) as rec3:
     mas.empty_area(0, 300, 11)
 print("empty_area(0, 300, 11) ->", (mas.index, mas.last))
 Stepper(rec3)
@@ -119,7 +119,7 @@ mas.empty_area_rev(0, 100, 4)
 print("empty_area_rev(0, 100, 4)  ->", (mas.index, mas.last))
 try:
     MapleState(tree).empty_area(0, 100, 11)
-except mapletree.NoGapError as e:
+except NoGapError as e:
     print("empty_area(0, 100, 11)     -> NoGapError:", e)
 
 # %% [markdown]
@@ -130,7 +130,7 @@ except mapletree.NoGapError as e:
 
 # %%
 from mapletree import scenarios
-proc = MapleTree(flags=mapletree.MM_MT_FLAGS)
+proc = MapleTree(flags=MM_MT_FLAGS)
 for v in scenarios.reference_vmas():
     proc.store_range(v.start, v.end - 1, v.name)
 mas = MapleState(proc)

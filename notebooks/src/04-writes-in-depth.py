@@ -41,8 +41,8 @@
 # specification).
 
 # %%
-import mapletree
-from mapletree import MapleTree
+from mapletree.core.tree import MapleTree
+from mapletree.core.constants import ULONG_MAX
 from mapletree.viz import Recorder, Stepper
 from mapletree.exercises import Recipe, measure
 
@@ -56,8 +56,7 @@ def seq(n, flags=0):
 
 def stepped(tree, first, last, entry):
     """Record one store and return (stepper, recorder)."""
-    rec = Recorder()
-    with rec.recording(tree):
+    with Recorder(tree) as rec:
         tree.store_range(first, last, entry)
     return Stepper(rec), rec
 
@@ -206,7 +205,7 @@ cases = [
     ("seq(20)", Recipe(ops=(("seq", 20),)), ("store", 42, 42, None)),
     ("seq(20)", Recipe(ops=(("seq", 20),)), ("store", 85, 88, None)),
     ("seq(20)-v9", Recipe(ops=(("seq", 20), ("erase", 90))), ("store", 100, 105, None)),
-    ("seq(20)", Recipe(ops=(("seq", 20),)), ("store", 0, mapletree.ULONG_MAX, "all")),
+    ("seq(20)", Recipe(ops=(("seq", 20),)), ("store", 0, ULONG_MAX, "all")),
 ]
 print(f"{'tree':<12} {'write':<26} {'store type':<15} {'alloc':>5} {'freed':>5} {'nodes':>7} {'height':>7}")
 for name, recipe, op in cases:

@@ -30,8 +30,8 @@
 # in pre-order. Step both at once.
 
 # %%
-import mapletree
-from mapletree import MapleTree, MM_MT_FLAGS, NodeAllocator, mt_dup
+from mapletree.core.tree import MapleTree
+from mapletree.core.dup import mt_dup
 from mapletree.viz import Recorder, Comparator
 from mapletree import scenarios
 

@@ -28,8 +28,6 @@
 # NULL store over `[vm_start, vm_end − 1]`.
 
 # %%
-import mapletree
-from mapletree import MapleTree, MM_MT_FLAGS
 from mapletree import mm
 from mapletree.viz import Recorder, Stepper
 

@@ -34,7 +34,6 @@
 #   `V6.vm_start`), then destroys the whole tree. `exit_mmap()` finds an empty tree.
 
 # %%
-import mapletree
 from mapletree import mm
 from mapletree.viz import Recorder, Comparator, Stepper
 

@@ -54,7 +54,7 @@ Stepper(rec)
 # ## 2. Which store type will this be? (notebook 04)
 
 # %%
-from mapletree import ULONG_MAX
+from mapletree.core.constants import ULONG_MAX
 small = Recipe(ops=(("store", 0, 0, "v4"), ("store", 3, 3, "v5")), label="a root leaf with 4 slots")
 seq3w = Recipe(ops=(("seq", 3), ("store", 40, 45, "v4"), ("store", 50, ULONG_MAX, "v5")),
                label="seq(3), then [40, 45] and [50, ULONG_MAX]")
