@@ -32,10 +32,10 @@
 # | **◀ back**, **next ▶** | one step back / forward |
 # | slider | jump to any step |
 #
-# Under the diagram you read the narration: what happened, in which kernel function, and the
+# Above the diagram you read the narration: what happened, in which kernel function, and the
 # chain of callers (outermost first).
 
-# %%
+# %% tags=["nbval-ignore-output"]
 from mapletree.core.tree import MapleTree
 from mapletree.viz import Recorder, Stepper
 
@@ -75,11 +75,17 @@ for i, f in enumerate(rec.frames):
 # %% [markdown]
 # ## The tree at rest
 #
-# A `MapleTree` shows itself as a diagram when it is the last value of a cell, and prints as
-# `mt_dump()`-like text:
+# A `MapleTree` shows itself as a diagram when it is the last value of a cell. `tree.ranges()`
+# lists its non-NULL ranges, and `tree.dump()` prints text in the style of the kernel's
+# `mt_dump()`.
+
+# %% tags=["nbval-ignore-output"]
+tree
 
 # %%
-print(tree.dump())
+for first, last, entry in tree.ranges():
+    print(f"[{first}, {last}] -> {entry!r}")
+print("height", tree.height, "- nodes", tree.node_count())
 
 # %% [markdown]
 # ## Map of the suite
@@ -145,6 +151,8 @@ quiz = Quiz([
                       prompt="Storing over exactly the range [10, 15] that 'A' occupies: "
                              "which store type is that?"),
 ], title="Self-check 01")
+
+# %% tags=["nbval-ignore-output"]
 quiz
 
 # %%
