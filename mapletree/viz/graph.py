@@ -120,7 +120,7 @@ def _shown_set(tree, interest, max_nodes, min_depth=1):
     def visit(n, depth):
         hit = n.nid in interest
         if not n.is_leaf:
-            for c in n.slots:
+            for c in n.children():
                 if visit(c, depth + 1):
                     hit = True
         if hit or depth <= min_depth - 1 or depth == 0:
@@ -132,9 +132,9 @@ def _shown_set(tree, interest, max_nodes, min_depth=1):
     extra = set()
     for n, d, p, s in tree.nodes():
         if n.nid in shown and not n.is_leaf and (n.nid in interest or d < min_depth
-                                                  or any(c.nid in shown for c in n.slots)):
+                                                  or any(c.nid in shown for c in n.children())):
             if d < min_depth:
-                extra.update(c.nid for c in n.slots)
+                extra.update(c.nid for c in n.children())
     shown |= extra
     if len(shown) > max_nodes * 2:      # still too many: keep only paths
         shown = {nid for nid in shown if nid in interest} | {root.nid}
@@ -187,6 +187,9 @@ def _tree_items(n, ti, depth, parent, port, frame, shown, items):
         run.clear()
 
     for i, c in enumerate(n.slots):
+        if not isinstance(c, NodeSnap):
+            flush()
+            continue
         if shown is not None and c.nid not in shown:
             run.append((i, c))
             continue
@@ -267,6 +270,7 @@ class Layout:
 
     def _measure(self):
         longest = 3
+        longest_pivot = 3
         roles = set()
         changes = set()
         for fi, items in enumerate(self.items):
@@ -283,10 +287,10 @@ class Layout:
                         elif n.gaps is not None:
                             longest = max(longest, len(f"gap {fmt_index(n.gaps[i])}"))
                     for p in n.pivots:
-                        longest = max(longest, len(fmt_index(p)) + 1)
+                        longest_pivot = max(longest_pivot, len(fmt_index(p)) + 1)
             if f.written:
                 changes.add("written")
-        self.cell_w = min(110, 14 + 6 * longest)
+        self.cell_w = int(min(110, max(12 + 5.6 * longest, 8 + 4.3 * longest_pivot)))
         self.roles = roles
         self.changes = changes
 
@@ -395,7 +399,8 @@ class Layout:
         else:
             border, head_fill, style = PLAIN_BORDER
             width = 1
-        written = set(frame.written.get(n.nid, ())) if it.kind != "ghost" else set()
+        written = (set(frame.written.get(n.nid, ()))
+                   if it.kind != "ghost" and change not in ("copied", "new") else set())
         ncells = pl["cells"]
         pad = ncells - len(n.slots)
         ghost = it.kind == "ghost"
@@ -471,6 +476,8 @@ def _max_cells(key, all_items):
 
 def _tree_label(tree):
     rcu = " RCU" if tree.in_rcu else ""
+    if tree.building:
+        rcu += "  (being built: the root pointer is set last)"
     return (f'<FONT POINT-SIZE="11"><B>{_esc(tree.name)}</B></FONT>'
             f'<FONT POINT-SIZE="9" COLOR="#555555">  flags {tree.flags:#x}  height '
             f'{tree.height}{rcu}  nodes {tree.node_count()}</FONT>')

@@ -26,6 +26,8 @@ from mapletree.core import trace
 from mapletree.core.constants import ULONG_MAX
 from mapletree.core.entries import InternalEntry, XA_ZERO_ENTRY
 
+VM_DONTCOPY = 0x00020000      # include/linux/mm.h
+
 #: Event kinds recorded by default (``walk`` events are skipped: too many).
 DEFAULT_KINDS = frozenset(k for k in trace.EVENT_KINDS if k != "walk")
 
@@ -138,14 +140,15 @@ class NodeSnap:
         return lo, hi
 
     def children(self):
-        return () if self.is_leaf else self.slots
+        return () if self.is_leaf else tuple(c for c in self.slots if isinstance(c, NodeSnap))
 
     def walk(self, depth=0, parent=None, slot=None):
         """Pre-order ``(node, depth, parent, slot)`` over the subtree."""
         yield self, depth, parent, slot
         if not self.is_leaf:
             for i, child in enumerate(self.slots):
-                yield from child.walk(depth + 1, self, i)
+                if isinstance(child, NodeSnap):
+                    yield from child.walk(depth + 1, self, i)
 
     def subtree_size(self):
         """``(nodes, non-NULL entries)`` under this node (cached)."""
@@ -155,7 +158,7 @@ class NodeSnap:
                 got = (1, sum(1 for s in self.slots if not s.is_null))
             else:
                 n = e = 0
-                for c in self.slots:
+                for c in self.children():
                     cn, ce = c.subtree_size()
                     n += cn
                     e += ce
@@ -186,7 +189,8 @@ class TreeSnap:
     """Immutable snapshot of a whole tree: name, flags, height and root.
 
     ``root`` is None (empty), an EntrySnap (single entry in ``ma_root``) or a
-    NodeSnap.
+    NodeSnap. ``building`` marks nodes shown while an operation (``__mt_dup``)
+    builds them before the tree's root points at them.
     """
 
     name: str
@@ -194,6 +198,7 @@ class TreeSnap:
     height: int
     root: object
     in_rcu: bool = False
+    building: bool = False
 
     @property
     def root_node(self):
@@ -300,16 +305,20 @@ def _node_from_dict(nd, interner, path):
 
 # ----- from a live core tree
 
-def snapshot_tree(tree, name="tree", interner=None, describe=describe_entry):
+def snapshot_tree(tree, name="tree", interner=None, describe=describe_entry, pending=None):
     """Build a TreeSnap from a live :class:`mapletree.core.tree.MapleTree`.
 
     Walks ``tree.root_node`` by node attributes (``nid`` is the identity).
+    ``pending``: a node being built for this empty tree (drawn as its root).
     """
     interner = Interner() if interner is None else interner
     flags = int(getattr(tree, "flags", 0))
     height = int(getattr(tree, "height", _flags_height(flags)))
     in_rcu = bool(getattr(tree, "in_rcu", flags & 0x02))
     root = getattr(tree, "root_node", None)
+    if root is None and pending is not None:
+        snap_root = _node_from_live(pending, 0, ULONG_MAX, interner, describe)
+        return TreeSnap(name, flags, height, snap_root, in_rcu, building=True)
     if root is None:
         if getattr(tree, "is_empty", True):
             snap_root = None
@@ -352,6 +361,9 @@ def _node_from_live(node, lo, hi, interner, describe):
         for i, child in enumerate(raw):
             clo = lo if i == 0 else pivots[i - 1] + 1
             chi = pivots[i] if i < end else hi
+            if child is None or not hasattr(child, "slots"):   # not filled in yet
+                kids.append(EntrySnap("(none)", "null", None))
+                continue
             kids.append(_node_from_live(child, clo, chi, interner, describe))
     gaps = getattr(node, "gaps", None)
     if gaps is not None:
@@ -529,6 +541,8 @@ class Recorder:
         self._initial = initial
         self._ctx = None
         self._op = ""
+        self._pending = {}       # id(tree) -> top node being built for that empty tree
+        self._auto = set()       # ids of trees named "treeN" for want of a better name
         names = names or {}
         for i, t in enumerate(trees):
             self.watch(t, names.get(t) if isinstance(names, dict) else None)
@@ -543,9 +557,17 @@ class Recorder:
             if t is tree:
                 if name:
                     self._names[id(tree)] = name
+                    self._auto.discard(id(tree))
                 return
         self._trees.append(tree)
-        self._names[id(tree)] = name or getattr(tree, "name", None) or f"tree{len(self._trees) - 1}"
+        given = name or getattr(tree, "name", None)
+        self._names[id(tree)] = given or f"tree{len(self._trees) - 1}"
+        if not given:
+            self._auto.add(id(tree))
+
+    def watch_mm(self, mm, name=None):
+        """Watch a process model mm's tree under the mm's name."""
+        self.watch(mm.tree, name or getattr(mm, "name", None))
 
     def name_of(self, tree):
         return self._names.get(id(tree))
@@ -575,6 +597,7 @@ class Recorder:
             return
         if len(self.frames) >= self.max_frames:
             return
+        self._track_pending(trees, nodes or {})
         self._add(kind, func, text, tuple(chain) or (func,), nodes or {}, info)
         if kind == "end":
             self._op = ""
@@ -585,20 +608,80 @@ class Recorder:
         return self.frames[-1]
 
     # --- internals
+    def _track_pending(self, trees, nodes):
+        """Nodes named by an event but not reachable from any watched tree belong to
+        a tree under construction (``__mt_dup`` links the copy's root last)."""
+        roots = {id(getattr(t, "root_node", None)) for t in self._trees}
+        for group in ("new", "copied", "modified", "focus"):
+            for n in nodes.get(group) or ():
+                if not hasattr(n, "slots") or getattr(n, "dead", False):
+                    continue
+                top = n
+                while getattr(top, "parent", None) is not None:
+                    top = top.parent
+                if id(top) in roots:
+                    continue
+                for t in trees:
+                    if t is not None and getattr(t, "root_node", None) is None:
+                        self._pending[id(t)] = top
+                        break
+
+    def _pending_for(self, tree):
+        top = self._pending.get(id(tree))
+        if top is None:
+            return None
+        if getattr(tree, "root_node", None) is not None or getattr(top, "dead", False):
+            del self._pending[id(tree)]
+            return None
+        return top
+
+    def _describer(self, tree):
+        """Entry describer for ``tree``: a VMA owned by another mm is a stale pointer."""
+        base = self.describe
+
+        def desc(entry):
+            snap = base(entry)
+            if snap.role == "vma":
+                owner = getattr(getattr(entry, "mm", None), "tree", None)
+                if owner is not None and owner is not tree:
+                    flags = getattr(entry, "flags", 0) or 0
+                    role = "dontcopy" if flags & VM_DONTCOPY else "stale"
+                    return EntrySnap(snap.label, role, snap.value)
+            return snap
+        return desc
+
+    def _auto_name(self, tree):
+        """Name an auto-named tree after the mm owning its VMAs, when one shows up."""
+        key = id(tree)
+        if key not in self._auto:
+            return
+        try:
+            ranges = tree.ranges()
+        except Exception:
+            return
+        for _, _, e in ranges[:8]:
+            mm = getattr(e, "mm", None)
+            if mm is not None and getattr(mm, "tree", None) is tree and getattr(mm, "name", None):
+                self._names[key] = str(mm.name)
+                self._auto.discard(key)
+                return
+
     def _snap_all(self):
-        return tuple(snapshot_tree(t, self._names[id(t)], self.interner, self.describe)
+        for t in self._trees:
+            self._auto_name(t)
+        return tuple(snapshot_tree(t, self._names[id(t)], self.interner, self._describer(t),
+                                   self._pending_for(t))
                      for t in self._trees)
 
     def _add(self, kind, func, text, chain, nodes, info):
         trees = self._snap_all()
         prev = self.frames[-1].trees if self.frames else ()
         # trees first seen now have no "before": compare only known names
-        prev_names = {t.name for t in prev}
+        # trees are matched by position: the watch list only grows
         if prev:
-            new, modified, freed = diff_changes(prev, [t for t in trees if t.name in prev_names])
-            for t in trees:
-                if t.name not in prev_names:
-                    new |= {n.nid for n, _, _, _ in t.nodes()}
+            new, modified, freed = diff_changes(prev, trees[:len(prev)])
+            for t in trees[len(prev):]:
+                new |= {n.nid for n, _, _, _ in t.nodes()}
         else:
             new, modified, freed = set(), set(), set()
         declared = {k: _nids(nodes.get(k)) for k in CHANGE_KINDS}
@@ -631,7 +714,7 @@ class Recorder:
             present.update(t.index())
         for ti, t in enumerate(prev):
             idx = t.index()
-            tpos = next((k for k, tt in enumerate(trees) if tt.name == t.name), ti)
+            tpos = ti
             for nid in sorted(freed, key=str):
                 if nid in idx and nid not in present:
                     node, depth, parent, slot = idx[nid]
