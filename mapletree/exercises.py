@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "Feedback", "Recipe", "Question", "StoreTypeQuestion", "NodeCountQuestion",
     "NextStepQuestion", "LeakQuestion", "Quiz", "record_events", "STORE_TYPES",
-    "ExerciseError", "measure", "apply_op", "op_text",
+    "ExerciseError", "measure", "apply_op", "op_text", "layout_text",
 ]
 
 
@@ -119,6 +119,72 @@ def op_text(op):
     if op[0] == "seq":
         return f"seq({op[1]})"
     return repr(op)
+
+
+def _entry_short(e):
+    if e is None:
+        return "-"
+    label = getattr(e, "label", None) or getattr(e, "name", None)
+    if label:
+        return str(label)
+    if repr(e) == "XA_ZERO_ENTRY" or getattr(e, "value", None) == 257:
+        return "ZERO"
+    return str(e)
+
+
+def _num(v, hexa):
+    from mapletree.core.constants import ULONG_MAX
+    if v == ULONG_MAX:
+        return "MAX"
+    return f"{v:#_x}" if hexa else str(v)
+
+
+def layout_text(tree, hexa=None):
+    """The tree in the compact notation of the specification's examples.
+
+    One line per node, indented by depth: ``leaf [0-85] e=15: 0-9:- 10-15:v1 ...``
+    for leaves, ``range_64 [0-MAX] e=2 piv=[85,135]`` (plus ``gaps=[..] mg=k``
+    for ``arange_64``) for internal nodes. NULL is ``-``, ``XA_ZERO_ENTRY`` is
+    ``ZERO``. Numbers are hex (``0x7f00_0000``) when ``hexa`` is true or, by
+    default, when the tree holds indices above 2**20. Mirrors ``mt_dump()`` in
+    content, not in format. Cost: O(nodes * slots).
+    """
+    from mapletree.core.constants import ULONG_MAX
+    root = tree.root_node
+    if root is None:
+        ranges = tree.ranges()
+        return "empty tree" if not ranges else f"root entry: {_entry_short(ranges[0][2])}"
+    if hexa is None:
+        hexa = any(last >= (1 << 20) and last != ULONG_MAX for first, last, _ in tree.ranges())
+    lines = []
+
+    def visit(node, lo, hi, depth):
+        end = node.data_end(hi)
+        pad = "  " * depth
+        rng = f"[{_num(lo, hexa)}-{_num(hi, hexa)}]"
+        if node.is_leaf:
+            parts = []
+            start = lo
+            for i in range(end + 1):
+                last = node.pivots[i] if i < end else hi
+                parts.append(f"{_num(start, hexa)}-{_num(last, hexa)}:{_entry_short(node.slots[i])}")
+                start = last + 1
+            lines.append(f"{pad}leaf {rng} e={end}: " + " ".join(parts))
+            return
+        piv = ",".join(_num(p, hexa) for p in node.pivots[:end])
+        text = f"{pad}{node.type_name} {rng} e={end} piv=[{piv}]"
+        if node.gaps is not None:
+            gaps = ",".join(_num(g, False) if g != ULONG_MAX else "MAX" for g in node.gaps[:end + 1])
+            text += f" gaps=[{gaps}] mg={node.meta_gap}"
+        lines.append(text)
+        start = lo
+        for i in range(end + 1):
+            last = node.pivots[i] if i < end else hi
+            visit(node.slots[i], start, last, depth + 1)
+            start = last + 1
+
+    visit(root, 0, ULONG_MAX, 0)
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------
@@ -336,7 +402,7 @@ class _TreeQuestion(Question):
 
     def context_html(self):
         tree = self.start_tree()
-        dump = tree.dump() if hasattr(tree, "dump") else ""
+        dump = layout_text(tree)
         return (f"<div>Starting tree: {html.escape(self.recipe.describe())}; "
                 f"then <code>{html.escape(op_text(self.op))}</code>.</div>"
                 f"<details><summary>tree dump</summary><pre style='font-size:11px'>"

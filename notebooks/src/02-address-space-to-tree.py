@@ -30,6 +30,7 @@ from mapletree.core.tree import MapleTree
 from mapletree.core.constants import MM_MT_FLAGS, MT_FLAGS_ALLOC_RANGE, ULONG_MAX
 from mapletree.viz import Recorder, Stepper
 from mapletree import scenarios
+from mapletree.exercises import layout_text
 
 vmas = scenarios.reference_vmas()          # the reference process of the suite
 for v in vmas:

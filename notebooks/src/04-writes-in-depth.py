@@ -44,7 +44,7 @@
 from mapletree.core.tree import MapleTree
 from mapletree.core.constants import ULONG_MAX
 from mapletree.viz import Recorder, Stepper
-from mapletree.exercises import Recipe, measure
+from mapletree.exercises import Recipe, measure, layout_text
 
 
 def seq(n, flags=0):
@@ -67,14 +67,14 @@ def stepped(tree, first, last, entry):
 # Storing `[40, 45]` starts in that last slot: the leaf gains two slots at its end, written in
 # place. No node is allocated.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 t = seq(3)
 st, rec = stepped(t, 40, 45, "v4")
 st
 
 # %%
 print(t.last_store_type, "|", [f.func for f in rec.frames])
-print(t.dump())
+print(layout_text(t))
 
 # %% [markdown]
 # ## Slot store and exact fit (in place, free)
@@ -84,7 +84,7 @@ print(t.dump())
 # pointer store. This is the write fork relies on: putting the child's VMA (or a marker) over
 # the parent's VMA pointer needs no memory.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 t = seq(5)
 st, rec = stepped(t, 12, 21, "v9")      # v1 shrinks to [10, 11], v9 takes the hole and the start of v2
 print(t.last_store_type)
@@ -117,7 +117,7 @@ for rcu in (False, True):
 # leaf gets 10 entries, the right one 7, and a new root is made above them. Step through it and
 # watch the frame that reports the split point.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 t = seq(7)
 st, rec = stepped(t, 80, 85, "v8")
 st
@@ -135,15 +135,15 @@ for f in rec.frames:
 # at 42 — in the middle of `v4` — turns one slot into three, so the first leaf would need 17
 # slots. It has no left sibling; the right sibling has room: **push right**.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 t = seq(20)
-print(t.dump())
+print(layout_text(t))
 st, rec = stepped(t, 42, 42, None)
 st
 
 # %%
 print(t.last_store_type, "|", sorted({f.kind for f in rec.frames}))
-print(t.dump())
+print(layout_text(t))
 
 # %% [markdown]
 # Note what this shows: **removing** something (storing NULL) can need new nodes. Notebook 06
@@ -158,14 +158,14 @@ print(t.dump())
 # the end of a non-right-most leaf is also spanning, so that the NULL can merge with the next
 # leaf's first slot.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 t = seq(20)
 st, rec = stepped(t, 85, 88, None)      # crosses the end of the first leaf [0, 85]
 st
 
 # %%
 print(t.last_store_type)
-print(t.dump())
+print(layout_text(t))
 print(measure(Recipe(ops=(("seq", 20),)), ("store", 85, 88, None)))
 
 # %% [markdown]
@@ -176,7 +176,7 @@ print(measure(Recipe(ops=(("seq", 20),)), ("store", 85, 88, None)))
 # node or split again (`mas_wr_rebalance` → `mas_rebalance`). Below, erasing `v9` leaves the
 # middle leaf with 8 entries (a node store); erasing `v10` would leave 6 — a rebalance.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 t = seq(20)
 t.erase(90)
 print("erase 90:", t.last_store_type)
@@ -185,14 +185,15 @@ st
 
 # %%
 print(t.last_store_type)
-print(t.dump())
+print(layout_text(t))
 
 # %% [markdown]
 # ## Every type at a glance: what does it cost?
 #
 # `measure(recipe, op)` runs one write on a fresh tree and reports the store type, the nodes
-# taken from the allocator, the nodes freed, and the tree's node count and height before and
-# after.
+# taken from the allocator (the worst-case request of `mas_prealloc_calc`), the nodes freed
+# (old nodes replaced, plus requested nodes that were not needed, handed back by
+# `mas_destroy`), and the tree's node count and height before and after.
 
 # %%
 cases = [
@@ -205,6 +206,7 @@ cases = [
     ("seq(20)", Recipe(ops=(("seq", 20),)), ("store", 42, 42, None)),
     ("seq(20)", Recipe(ops=(("seq", 20),)), ("store", 85, 88, None)),
     ("seq(20)-v9", Recipe(ops=(("seq", 20), ("erase", 90))), ("store", 100, 105, None)),
+    ("seq(5)", Recipe(ops=(("seq", 5),)), ("store", 0, ULONG_MAX, "all")),
     ("seq(20)", Recipe(ops=(("seq", 20),)), ("store", 0, ULONG_MAX, "all")),
 ]
 print(f"{'tree':<12} {'write':<26} {'store type':<15} {'alloc':>5} {'freed':>5} {'nodes':>7} {'height':>7}")
@@ -222,6 +224,9 @@ for name, recipe, op in cases:
 # * `split_store`, `rebalance`, `spanning_store`, `new_root` and RCU node stores build new nodes
 #   first and switch over at the end, so a failed allocation leaves the tree unchanged
 #   (`-ENOMEM`).
+# * A write of `[0, ULONG_MAX]` is a `new_root` in a one-leaf tree; in a taller tree the walk
+#   first sees it cross the root's children, so it is classified `spanning_store`, which then
+#   calls `mas_new_root` (last two rows of the table).
 # * Storing NULL is an ordinary store: it can split (NULL in the middle of a range), rebalance
 #   (too few entries left) or span (NULL reaching a node's end).
 #
@@ -250,6 +255,8 @@ quiz = Quiz([
                       prompt="Erase v8, the last entry of the full first leaf [0, 85]."),
     NodeCountQuestion(s20, ("store", 50, 150, "v99")),
 ], title="Self-check 04")
+
+# %% tags=["nbval-ignore-output"]
 quiz
 
 # %%
