@@ -37,11 +37,11 @@ mt_apt_install() {
     export DEBIAN_FRONTEND=noninteractive
     if [ "$MT_APT_UPDATED" = 0 ]; then
         mt_say "apt-get update"
-        apt-get update -qq </dev/null >/dev/null || return 1
+        apt-get -o DPkg::Lock::Timeout=300 update -qq </dev/null >/dev/null || return 1
         MT_APT_UPDATED=1
     fi
     mt_say "apt-get install -y $*"
-    apt-get install -y -qq "$@" </dev/null >/dev/null
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$@" </dev/null >/dev/null
 }
 
 # Prints "X.Y" for a Python interpreter, or nothing.

@@ -13,6 +13,8 @@ Helpers for tests (all take the Playwright ``page``):
 - ``run_all(page)``              clear outputs, Run -> Run All Cells, wait until every
   code cell has run ([1]..[n]) and the kernel is idle; raises on a cell error;
 - ``wait_idle(page)``            wait until the kernel is idle again (after a click);
+- ``assert_no_errors(page)``     no traceback in any output, no widget that failed
+  to render ("Error displaying widget", a view stuck at "Loading widget...");
 - ``screenshot(page, name)``     save ``test-artifacts/<name>.png``; returns its path.
 
 Selectors: scope everything to ``PANEL`` (the visible notebook), e.g.
@@ -275,6 +277,40 @@ def run_all(page, timeout=180):
     else:
         raise AssertionError(f"Run All did not finish within {timeout} s; cell prompts: {state and state['prompts']}")
     wait_idle(page)
+
+
+_PROBLEMS_JS = r"""(panel) => {
+  const p = document.querySelector(panel);
+  if (!p) return ['no notebook panel is visible'];
+  const problems = [];
+  for (const e of p.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')) {
+    if (/Traceback|Error:/.test(e.textContent)) problems.push(e.textContent.slice(0, 2000));
+  }
+  for (const e of p.querySelectorAll('.jp-OutputArea-output')) {
+    const t = e.textContent;
+    if (/Error displaying widget|Error rendering|Loading widget\.\.\./.test(t) && !e.querySelector('.jp-RenderedText')) {
+      problems.push('widget: ' + t.slice(0, 300));
+    }
+  }
+  return problems;
+}"""
+
+
+def assert_no_errors(page, settle=5.0):
+    """Fail if an output shows a traceback or a widget that did not render.
+
+    Widgets render asynchronously, so "Loading widget..." gets ``settle``
+    seconds to turn into the widget before it counts as a failure.
+    """
+    deadline = time.monotonic() + settle
+    while True:
+        problems = page.evaluate(_PROBLEMS_JS, PANEL)
+        if not problems or time.monotonic() > deadline:
+            break
+        if not any(p.startswith("widget: ") for p in problems):
+            break  # tracebacks do not go away by waiting
+        time.sleep(0.25)
+    assert not problems, "problems in the notebook's outputs:\n" + "\n---\n".join(problems)
 
 
 def screenshot(page, name, full_page=False):
