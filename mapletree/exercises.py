@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Feedback", "Recipe", "Question", "StoreTypeQuestion", "NodeCountQuestion",
-    "NextStepQuestion", "LeakQuestion", "Quiz", "record_events", "STORE_TYPES",
+    "NextStepQuestion", "WalkQuestion", "LeakQuestion", "Quiz", "record_events", "STORE_TYPES",
     "ExerciseError", "measure", "apply_op", "op_text", "layout_text",
 ]
 
@@ -563,6 +563,48 @@ class NextStepQuestion(_TreeQuestion):
     def _solve(self):
         e = self._events()[self.step]
         return e.func, f"Step {self.step}: {e.func}: {e.text}"
+
+
+class WalkQuestion(Question):
+    """"Which range will ``mas_walk`` report?" — answered by walking a fresh tree.
+
+    ``options`` are ``(index, last)`` pairs; the answer is the slot range
+    ``mas_walk`` leaves in the state (NULL ranges included). Cost: one replay
+    plus one walk.
+    """
+
+    def __init__(self, recipe, index, options, prompt=None, title="Walk"):
+        if not isinstance(recipe, Recipe):
+            raise ExerciseError("recipe must be a mapletree.exercises.Recipe")
+        self.recipe = recipe
+        self.index = int(index)
+        self._opts = [tuple(o) for o in options]
+        if prompt is None:
+            prompt = (f"mas_walk() at index {self.index}: which range do mas.index and "
+                      f"mas.last describe afterwards?")
+        super().__init__(prompt, title)
+
+    @property
+    def options(self):
+        opts = list(self._opts)
+        if self.answer not in opts:
+            opts.append(self.answer)
+        return opts
+
+    def _solve(self):
+        from mapletree.core.state import MapleState
+        mas = MapleState(self.recipe.build(), self.index)
+        entry = mas.walk()
+        what = "NULL (a hole)" if entry is None else repr(entry)
+        return (mas.index, mas.last), (f"The slot holding index {self.index} holds {what} and "
+                                       f"covers [{mas.index}, {mas.last}].")
+
+    def _fmt(self, value):
+        return f"[{value[0]}, {value[1]}]"
+
+    def text(self):
+        return (f"{self.title}: {self.prompt}\n  start: {self.recipe.describe()}\n  options: "
+                + " | ".join(self._fmt(o) for o in self.options))
 
 
 # ---------------------------------------------------------------------------

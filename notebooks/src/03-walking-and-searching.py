@@ -21,23 +21,29 @@
 # ## A lookup, node by node
 #
 # The tree below holds `seq(20)`: entries `v1..v20` at `[10k, 10k+5]` with holes between them,
-# in a tree that tracks gaps. It has a root and three leaves. `mtree_load(102)` starts at the
-# root, takes the first pivot ≥ 102, follows that child and repeats in the leaf.
+# in a tree that tracks gaps. It has a root and three leaves. A lookup of index 102 starts at
+# the root, takes the first slot whose pivot is ≥ 102, follows that child and repeats in the
+# leaf. `mtree_load()` and `mas_walk()` descend the same way; the recording below is of
+# `mas_walk()`, which reports each node it passes (`walk` events, which recordings leave out
+# unless asked for).
 
 # %%
 from mapletree.core.tree import MapleTree
 from mapletree.core.state import MapleState
 from mapletree.core.constants import MM_MT_FLAGS, MT_FLAGS_ALLOC_RANGE, ULONG_MAX
 from mapletree.core.errors import NoGapError
-from mapletree.viz import Recorder, Stepper
+from mapletree.viz import Recorder, Stepper, DEFAULT_KINDS
 
+WALKS = DEFAULT_KINDS | {"walk"}           # also record the read paths' steps
 tree = MapleTree(flags=MT_FLAGS_ALLOC_RANGE)
 for k in range(1, 21):
     tree.store_range(10 * k, 10 * k + 5, f"v{k}")
 
-with Recorder(tree) as rec:
-    found = tree.load(102)
-print("load(102) ->", found)
+with Recorder(tree, kinds=WALKS) as rec:
+    found = MapleState(tree, 102).walk()
+print("mas_walk(102) ->", found, "| mtree_load(102) ->", tree.load(102))
+
+# %% tags=["nbval-ignore-output"]
 Stepper(rec)
 
 # %%
@@ -93,9 +99,11 @@ print(len(entries), "entries; first", entries[0], "last", entries[-1])
 
 # %%
 mas = MapleState(tree)
-with Recorder(tree) as rec3:
+with Recorder(tree, kinds=WALKS) as rec3:
     mas.empty_area(0, 300, 11)
 print("empty_area(0, 300, 11) ->", (mas.index, mas.last))
+
+# %% tags=["nbval-ignore-output"]
 Stepper(rec3)
 
 # %%
@@ -104,9 +112,10 @@ for f in rec3.frames:
     print(f.func, "-", f.text)
 
 # %% [markdown]
-# The first two leaves only have holes of 4 (and `[0, 9]`, size 10 — one too small), so their
-# gaps in the root are 10 and 4: the search skips them and descends into the right-most leaf,
-# whose trailing NULL range `[206, ULONG_MAX]` fits. The answer is `[206, 216]`.
+# The root's gaps say it all: the first leaf's largest hole is `[0, 9]` (10 indices, one too
+# few), the second leaf's is 4. The search reads those two numbers, never visits the two
+# leaves, and descends into the right-most leaf, whose trailing NULL range `[206, ULONG_MAX]`
+# fits. The answer is `[206, 216]`.
 #
 # The reverse search starts from the top of the window and moves left:
 
@@ -135,10 +144,10 @@ for v in scenarios.reference_vmas():
     proc.store_range(v.start, v.end - 1, v.name)
 mas = MapleState(proc)
 mas.empty_area_rev(0x10000, 0x7FFDFFFE0000 - 1, 1 << 20)
-print(f"1 MiB hole (highest): [{mas.index:#x}, {mas.last:#x}]")
+print(f"1 MiB hole (highest): [{mas.index:#_x}, {mas.last:#_x}]")
 mas = MapleState(proc)
 mas.empty_area(0x10000, 0x7FFDFFFE0000 - 1, 1 << 20)
-print(f"1 MiB hole (lowest):  [{mas.index:#x}, {mas.last:#x}]")
+print(f"1 MiB hole (lowest):  [{mas.index:#_x}, {mas.last:#_x}]")
 
 # %% [markdown]
 # ## Summary
@@ -164,32 +173,16 @@ print(f"1 MiB hole (lowest):  [{mas.index:#x}, {mas.last:#x}]")
 # ## Self-check
 
 # %%
-from mapletree.exercises import Recipe, NextStepQuestion, Quiz
-from mapletree.exercises import Question, Feedback
+from mapletree.exercises import Recipe, WalkQuestion, Quiz
 
-
-class LookupQuestion(Question):
-    """Ask for the range (index, last) mas_walk reports; solved by walking."""
-
-    def __init__(self, tree, index, options):
-        self.tree, self.index, self._opts = tree, index, options
-        super().__init__(f"mas_walk at index {index}: which range do index and last describe?",
-                         title="Walk")
-
-    @property
-    def options(self):
-        return self._opts
-
-    def _solve(self):
-        mas = MapleState(self.tree, self.index)
-        e = mas.walk()
-        return (mas.index, mas.last), f"The slot holds {e!r} and covers [{mas.index}, {mas.last}]."
-
-
+seq20 = Recipe(ops=(("seq", 20),), flags=MT_FLAGS_ALLOC_RANGE, label="seq(20), as above")
 quiz = Quiz([
-    LookupQuestion(tree, 72, [(72, 72), (66, 69), (70, 75), (66, 75)]),
-    LookupQuestion(tree, 100, [(100, 100), (100, 105), (96, 105), (96, 99)]),
+    WalkQuestion(seq20, 72, [(72, 72), (66, 69), (70, 75), (66, 75)]),
+    WalkQuestion(seq20, 98, [(98, 98), (96, 99), (96, 105), (90, 99)]),
+    WalkQuestion(seq20, 500, [(500, 500), (206, 500), (206, ULONG_MAX), (500, ULONG_MAX)]),
 ], title="Self-check 03")
+
+# %% tags=["nbval-ignore-output"]
 quiz
 
 # %%
