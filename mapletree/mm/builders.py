@@ -39,6 +39,10 @@ def _parse_flags(value):
             word = word.strip().lower()
             if not word:
                 continue
+            if word not in _FLAG_WORDS and set(word) <= set("rwxs-p"):
+                for ch in word:
+                    f |= _FLAG_WORDS.get(ch, 0)
+                continue
             if word not in _FLAG_WORDS:
                 raise LayoutError(f"unknown flag word {word!r} (known: {sorted(_FLAG_WORDS)})")
             f |= _FLAG_WORDS[word]

@@ -13,6 +13,8 @@ a stale pointer records ``PARENT_HIT``; dereferencing the marker raises :class:`
 only records ``BUG_COUNT``.
 """
 
+from bisect import bisect_left
+
 from mapletree.core import trace
 from mapletree.core.constants import ULONG_MAX
 from mapletree.core.entries import XA_ZERO_ENTRY, xa_is_zero
@@ -90,19 +92,40 @@ def _deref(run, entry, func, what):
 
 
 class _Cursor:
-    """A vma_iterator over ``mm``'s tree: find(limit) returns (entry, first, last)."""
+    """A vma_iterator over ``mm``'s tree: ``find(limit)`` returns (entry, first, last) of
+    the next non-NULL entry starting at or below ``limit``, like ``mas_find``.
+
+    Teardown never writes to the tree before ``__mt_destroy``, so the cursor reads one
+    ``MapleTree.ranges()`` listing (kept on the mm in ``_listing`` until the next write,
+    see :func:`tree_written`) instead of walking from the root for every step; the
+    sequence is the one ``mas_find`` yields.
+    """
 
     def __init__(self, mm, index=0):
-        self.mas = MapleState(mm.tree, index)
+        got = mm.__dict__.get("_listing")
+        if got is None:
+            ranges = list(mm.tree.ranges())
+            got = (ranges, [r[1] for r in ranges])
+            mm._listing = got
+        self.ranges, self.lasts = got
+        self.pos = bisect_left(self.lasts, index)
 
     def set(self, index):
-        self.mas.set_range(index, index)
+        self.pos = bisect_left(self.lasts, index)
 
     def find(self, limit):
-        e = self.mas.find(limit)
-        if e is None:
+        if self.pos >= len(self.ranges):
             return None, None, None
-        return e, self.mas.index, self.mas.last
+        first, last, e = self.ranges[self.pos]
+        if first > limit:
+            return None, None, None
+        self.pos += 1
+        return e, first, last
+
+
+def tree_written(mm):
+    """Forget the cached listing of ``mm``'s tree (call after every write to it)."""
+    mm._listing = None
 
 
 # --------------------------------------------------------------------------- unmapping
@@ -246,6 +269,7 @@ def destroy_tree(mm, run, func="__mt_destroy"):
     n = mm.tree.node_count()
     with trace.call(func):
         mm.tree.destroy()
+    tree_written(mm)
     run.event("teardown", func, f"{func} frees the child tree's {n} nodes; the tree is empty.",
               nodes=n)
 

@@ -25,7 +25,8 @@ from mapletree.core.state import MapleState
 from .constants import (EINTR, ENOMEM, MMF_OOM_SKIP, MMF_UNSTABLE, PAGE_SIZE, PMD_SIZE,
                         VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED_MASK, VM_WIPEONFORK, round_down)
 from .designs import get_design
-from .exit import Oops, Run, mmput, exit_mmap, recovery_70, undo_dup_mmap, undo_sketch
+from .exit import (Oops, Run, mmput, exit_mmap, recovery_70, tree_written, undo_dup_mmap,
+                   undo_sketch)
 from .faults import Fault, FaultError, parse_fault
 from .mm import new_child_mm
 from .vma import VMA
@@ -37,36 +38,47 @@ def _name(v):
 
 
 class _Iter:
-    """The child's vma_iterator (``for_each_vma``): yields (entry, first, last).
+    """The child's vma_iterator (``for_each_vma``) with its stores.
 
-    After a store the walk is restarted just past the stored range, which gives the
-    same sequence as the kernel's advancing ``mas_find``.
+    ``next()`` yields the entries in index order, as the kernel's advancing ``mas_find``
+    does. The loop only ever writes the range it is visiting (an exact-fit replacement
+    or the DONTCOPY NULL store), never an entry ahead of the cursor, so the sequence is
+    read from one ``MapleTree.ranges()`` listing taken when the iterator starts; the
+    stores go through ``MapleState`` (``mas_store`` / ``mas_store_gfp``).
     """
 
-    def __init__(self, tree):
+    def __init__(self, tree, mm=None):
         self.mas = MapleState(tree, 0)
         self.pos = 0
+        self.mm = mm
+        self.tree = tree
+        self._ranges = None
+        self._i = 0
 
     def next(self):
-        if self.pos is None:
-            return None
-        self.mas.set_range(self.pos, self.pos)
-        e = self.mas.find(ULONG_MAX)
-        if e is None:
-            self.pos = None
-            return None
-        self.pos = self.mas.last + 1 if self.mas.last < ULONG_MAX else None
-        return e
+        if self._ranges is None:
+            self._ranges = list(self.tree.ranges())
+        while self._i < len(self._ranges):
+            first, last, e = self._ranges[self._i]
+            self._i += 1
+            if self.pos is not None and last >= self.pos:
+                self.mas.set_range(first, last)
+                return e
+        return None
 
     def store(self, first, last, entry):
         """mas_store(): GFP_NOWAIT, one attempt (raises NoMemoryError)."""
         self.mas.set_range(first, last)
+        if self.mm is not None:
+            tree_written(self.mm)
         self.mas.store(entry)
         self.pos = last + 1 if last < ULONG_MAX else None
 
     def store_gfp(self, first, last, entry):
         """mas_store_gfp(GFP_KERNEL): NOWAIT first, then a KERNEL retry."""
         self.mas.set_range(first, last)
+        if self.mm is not None:
+            tree_written(self.mm)
         self.mas.store_gfp(entry)
         self.pos = last + 1 if last < ULONG_MAX else None
 
@@ -217,7 +229,7 @@ def dup_mmap(mm, oldmm, design, fault=None, run=None):
             run.event("fork", "__mt_dup", f"__mt_dup clones the parent's {st.build_allocs} nodes; "
                       "every leaf slot is a stale pointer to a parent VMA. RCU mode off.",
                       nodes=st.build_allocs)
-            vmi = _Iter(mm.tree)
+            vmi = _Iter(mm.tree, mm)
         # ---- S5: the loop
         mpnt = (src if design.build == "bulk" else vmi).next()
         retval = 0
@@ -383,7 +395,7 @@ def _error_path(mm, oldmm, design, st, run):
     mpnt = st.mpnt
     if design.error == "marker":
         if mpnt is not None and design.marker_scope == "every":
-            it = _Iter(mm.tree)
+            it = _Iter(mm.tree, mm)
             with trace.call("dup_mmap"):
                 it.store(mpnt.start, mpnt.last, XA_ZERO_ENTRY)
             st.marker = (mpnt.start, mpnt.last)

@@ -31,17 +31,19 @@ WALKERS = ("swapoff", "uprobe", "oom_reaper", "khugepaged", "uffd")
 STATUSES = ("misread", "backed_off", "empty", "ok")
 
 
+_LISTING = {}
+
+
 def _entries(mm):
-    """for_each_vma (advanced API): every non-NULL entry with its range, marker included."""
-    mas = MapleState(mm.tree, 0)
-    out = []
-    while True:
-        e = mas.find(ULONG_MAX)
-        if e is None:
-            return out
-        out.append((mas.index, mas.last, e))
-        if mas.last == ULONG_MAX:
-            return out
+    """for_each_vma (advanced API): every non-NULL entry with its range, marker included.
+
+    Read with ``MapleTree.ranges()``, which yields exactly what repeated ``mas_find``
+    calls yield (the walkers only read the tree).
+    """
+    got = _LISTING.get(id(mm))
+    if got is not None and got[0] is mm:
+        return got[1]
+    return list(mm.tree.ranges())
 
 
 def _walk_advanced(mm, who, touches=lambda v: True):
@@ -127,8 +129,13 @@ FUNCS = {"swapoff": swapoff, "uprobe": uprobe, "oom_reaper": oom_reaper,
 
 
 def run_walkers(mm, design):
-    """Every walker on ``mm``: {name: (status, detail)}."""
-    return {name: FUNCS[name](mm, design) for name in WALKERS}
+    """Every walker on ``mm``: {name: (status, detail)} (the tree is read once)."""
+    _LISTING.clear()
+    _LISTING[id(mm)] = (mm, list(mm.tree.ranges()))
+    try:
+        return {name: FUNCS[name](mm, design) for name in WALKERS}
+    finally:
+        _LISTING.clear()
 
 
 def table(designs=None, proc=None, n=60, seed=3):
