@@ -76,7 +76,7 @@ _SMALL = [
     (0x7ffff8037000, 0x7ffff8039000), (0x7ffffffde000, 0x7ffffffff000),
 ]
 _SMALL_NAMES = (["prog"] * 5 + ["heap"] + ["libc"] * 6 + ["libm"] * 5 + ["libz"] * 5
-                + ["libdl"] * 5 + ["libpt"] * 5 + ["ld.so"] * 4 + ["ld"] * 4
+                + ["libdl"] * 5 + ["libpt"] * 5 + ["ld.so"] * 4 + ["ld"] * 5
                 + ["vdso", "vvar", "stack"])
 
 

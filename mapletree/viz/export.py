@@ -44,7 +44,7 @@ kd.textContent=D.kind[k];document.body.setAttribute('data-step',k);}
 function ev(d){var i=k+d;while(i>=0&&i<N&&!D.ev[i])i+=d;show(i<0?0:i>=N?N-1:i);}
 function stop(){if(timer){clearInterval(timer);timer=null;pb.textContent='play';}}
 function play(){if(timer){stop();return;}if(k>=N-1)show(0);pb.textContent='pause';
-timer=setInterval(function(){if(k>=N-1){stop();return;}show(k+1);},
+timer=setInterval(function(){show(k+1);if(k>=N-1)stop();},
 +document.getElementById('speed').value);}
 document.getElementById('prev').onclick=function(){stop();show(k-1);};
 document.getElementById('next').onclick=function(){stop();show(k+1);};

@@ -211,7 +211,8 @@ class Layout:
     * ``legend_items()`` the change classes and roles the recording uses.
     """
 
-    def __init__(self, frames, max_nodes=MAX_NODES, legend=True, title=None):
+    def __init__(self, frames, max_nodes=MAX_NODES, legend=True, title=None, orient="auto",
+                 max_width=1500):
         if isinstance(frames, Frame):
             frames = [frames]
         self.frames = list(frames)
@@ -221,9 +222,15 @@ class Layout:
         self.show_legend = legend
         self.title = title
         self._svg = {}
+        if orient not in ("auto", "TB", "LR"):
+            raise ValueError("orient must be 'auto', 'TB' (nodes as rows) or 'LR' "
+                             "(nodes as columns, for wide trees)")
         self.items = [frame_items(f, max_nodes) for f in self.frames]
         self._assign()
         self._measure()
+        if orient == "auto":
+            orient = "LR" if self.tb_width() > max_width else "TB"
+        self.orient = orient
 
     # places: key -> place id; place has (tree, depth, min, cells, kind, first, last)
     def _assign(self):
@@ -291,8 +298,24 @@ class Layout:
             if f.written:
                 changes.add("written")
         self.cell_w = int(min(110, max(12 + 5.6 * longest, 8 + 4.3 * longest_pivot)))
+        self.entry_w = int(min(130, 14 + 5.6 * longest))
+        self.pivot_w = int(min(90, 8 + 4.3 * longest_pivot))
         self.roles = roles
         self.changes = changes
+
+    def tb_width(self):
+        """Estimated width (pt) of the widest rank when nodes are drawn as rows."""
+        widths = {}
+        for pl in self.places:
+            if pl["kind"] == "stub":
+                w = max(3 * self.cell_w, 130)
+            elif pl["kind"] == "root":
+                w = 2 * self.cell_w
+            else:
+                w = pl["cells"] * self.cell_w
+            key = (pl["depth"],)
+            widths[key] = widths.get(key, 0) + w + 14
+        return max(widths.values(), default=0)
 
     def legend_items(self):
         """``[(kind, name, fill, colour, text)]`` for what the recording shows."""
@@ -316,8 +339,10 @@ class Layout:
         frame = self.frames[i]
         items = {it.key: it for it in self.items[i]}
         present = {self.place_of[k]: it for k, it in items.items()}
+        lr = self.orient == "LR"
         out = ["digraph maple {",
-               f'  graph [fontname="{FONT}", rankdir=TB, nodesep=0.18, ranksep=0.42, '
+               f'  graph [fontname="{FONT}", rankdir={self.orient}, nodesep=0.18, '
+               f'ranksep={0.6 if lr else 0.42}, '
                'ordering=out, bgcolor="white", pad=0.15, newrank=true];',
                f'  node [shape=plaintext, fontname="{FONT}", margin=0];',
                '  edge [arrowsize=0.55, color="#555555", penwidth=1.1];']
@@ -349,9 +374,19 @@ class Layout:
             style = ""
             if it.kind == "stub":
                 style = ', style="dashed", color="#909090"'
-            out.append(f"  p{a}:s{it.port}:s -> p{b}:n [weight=2{style}];")
+            if lr:
+                out.append(f"  p{a}:s{it.port}:e -> p{b}:w [weight=2{style}];")
+            else:
+                out.append(f"  p{a}:s{it.port}:s -> p{b}:n [weight=2{style}];")
         for a, b in sorted(self.union_edges - visible):
             out.append(f"  p{a} -> p{b} [style=invis, weight=1];")
+        if lr:       # trees side by side: chain each tree's last rank to the next root
+            trees = sorted({pl["tree"] for pl in self.places})
+            for a, b in zip(trees, trees[1:]):
+                deep = max(pl["depth"] for pl in self.places if pl["tree"] == a)
+                src = next(pl for pl in self.places if pl["tree"] == a and pl["depth"] == deep)
+                dst = next(pl for pl in self.places if pl["tree"] == b and pl["depth"] == 0)
+                out.append(f"  p{src['id']} -> p{dst['id']} [style=invis, weight=0];")
         if self.show_legend:
             leg = self.legend_items()
             if leg:
@@ -380,6 +415,12 @@ class Layout:
             return _stub_table(None, self.cell_w)
         if pl["kind"] == "root":
             return _root_table(None, self.cell_w)
+        if self.orient == "LR":
+            rows = "".join(f'<TR><TD WIDTH="{self.pivot_w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE"> '
+                           f'</TD><TD WIDTH="{self.entry_w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE">'
+                           f" </TD></TR>" for _ in range(pl["cells"]))
+            return (f'<TABLE BORDER="1" CELLBORDER="1" CELLSPACING="0" CELLPADDING="1">'
+                    f'<TR><TD COLSPAN="2" HEIGHT="30"> </TD></TR>{rows}</TABLE>')
         w = self.cell_w
         cells = "".join(f'<TD WIDTH="{w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE"> </TD>'
                         for _ in range(pl["cells"]))
@@ -404,6 +445,9 @@ class Layout:
         ncells = pl["cells"]
         pad = ncells - len(n.slots)
         ghost = it.kind == "ghost"
+        if self.orient == "LR":
+            return self._node_table_lr(it, n, ncells, pad, ghost, change, border, head_fill,
+                                       style, width, written)
         head = (f'<B>{_esc(n.type_name)}</B> {_esc(_nid_text(n.nid))}  '
                 f'[{_esc(fmt_index(n.min))}, {_esc(fmt_index(n.max))}]  end {n.end}')
         if n.gaps is not None and n.meta_gap is not None:
@@ -448,6 +492,53 @@ class Layout:
                        f'<FONT POINT-SIZE="7" COLOR="#606060">{_esc(t)}</FONT></TD>')
         piv += [f'<TD WIDTH="{w}" HEIGHT="14" FIXEDSIZE="TRUE" BORDER="0"> </TD>'] * pad
         rows.append("<TR>" + "".join(piv) + "</TR>")
+        sty = ' STYLE="dashed"' if style == "dashed" else ""
+        return (f'<TABLE BORDER="{width}" COLOR="{border}"{sty} CELLBORDER="1" CELLSPACING="0" '
+                f'CELLPADDING="1">' + "".join(rows) + "</TABLE>")
+
+    def _slot_cell(self, n, i, s, ghost, written, attrs):
+        if isinstance(s, EntrySnap):
+            fill, font, _ = ROLE_STYLE.get(s.role, ROLE_STYLE["value"])
+            text = _esc(s.label)
+            if s.role == "marker":
+                text = f"<B>{text}</B>"
+            size = 8 if s.role != "null" else 7
+            if ghost:
+                fill, font = "#f7f7f7", "#a0a0a0"
+        else:
+            fill, font, size = "#ffffff", "#404040", 8
+            text = f"gap {_esc(fmt_index(n.gaps[i]))}" if n.gaps is not None else "•"
+        if i in written:
+            attrs += f' BORDER="2" COLOR="{WRITTEN_COLOR}"'
+        else:
+            attrs += ' COLOR="#909090"'
+        return (f'<TD {attrs} BGCOLOR="{fill}"><FONT POINT-SIZE="{size}" '
+                f'COLOR="{font}">{text}</FONT></TD>')
+
+    def _node_table_lr(self, it, n, ncells, pad, ghost, change, border, head_fill, style,
+                       width, written):
+        """A node as a column: header, then one row per slot (pivot | entry)."""
+        head = (f'<B>{_esc(n.type_name)}</B> {_esc(_nid_text(n.nid))}  end {n.end}'
+                f'<BR/>[{_esc(fmt_index(n.min))}, {_esc(fmt_index(n.max))}]')
+        if n.gaps is not None and n.meta_gap is not None:
+            head += f"  max gap @{n.meta_gap}"
+        if n.dead:
+            head += "  DEAD"
+        if ghost:
+            head += "  (freed)"
+        rows = [f'<TR><TD COLSPAN="2" HEIGHT="30" BGCOLOR="{head_fill}" CELLPADDING="2" '
+                f'COLOR="#909090"><FONT POINT-SIZE="8" COLOR="{"#808080" if ghost else "#000000"}">'
+                f"{head}</FONT></TD></TR>"]
+        for i, sl in enumerate(n.slots):
+            t = "≤" + fmt_index(n.pivots[i]) if i < len(n.pivots) else "(max)"
+            piv = (f'<TD WIDTH="{self.pivot_w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE" BORDER="0" '
+                   f'ALIGN="RIGHT"><FONT POINT-SIZE="7" COLOR="#606060">{_esc(t)}</FONT></TD>')
+            attrs = f'PORT="s{i}" WIDTH="{self.entry_w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE"'
+            rows.append("<TR>" + piv + self._slot_cell(n, i, sl, ghost, written, attrs) + "</TR>")
+        for _ in range(pad):
+            rows.append(f'<TR><TD WIDTH="{self.pivot_w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE" '
+                        f'BORDER="0"> </TD><TD WIDTH="{self.entry_w}" HEIGHT="{CELL_H}" '
+                        f'FIXEDSIZE="TRUE" BORDER="0"> </TD></TR>')
         sty = ' STYLE="dashed"' if style == "dashed" else ""
         return (f'<TABLE BORDER="{width}" COLOR="{border}"{sty} CELLBORDER="1" CELLSPACING="0" '
                 f'CELLPADDING="1">' + "".join(rows) + "</TABLE>")
