@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Feedback", "Recipe", "Question", "StoreTypeQuestion", "NodeCountQuestion",
-    "NextStepQuestion", "WalkQuestion", "LeakQuestion", "Quiz", "record_events", "STORE_TYPES",
+    "NextStepQuestion", "WalkQuestion", "LeakQuestion", "describe_fault",
+    "child_copy", "clear_cost_table", "transient_failure_demo", "Quiz", "record_events", "STORE_TYPES",
     "ExerciseError", "measure", "apply_op", "op_text", "layout_text",
 ]
 
@@ -610,6 +611,28 @@ class WalkQuestion(Question):
 # ---------------------------------------------------------------------------
 # fork-failure questions (process model)
 
+FAULT_WORDS = {
+    "F0": "the parent's mmap lock is interrupted", "F1": "__mt_dup() runs out of memory",
+    "F2": "the VM_DONTCOPY clear (mas_store_gfp) gets no memory",
+    "F3": "a fatal signal is pending", "F4": "overcommit refuses the VM_ACCOUNT charge",
+    "F5": "vm_area_dup() fails", "F6": "the policy / userfaultfd copy fails",
+    "F7": "anon_vma_fork() fails", "F8": "the store of the new VMA fails",
+    "F9": "copy_page_range() fails part-way", "F10": "arch_dup_mmap() fails",
+}
+
+
+def describe_fault(fault, proc=None):
+    """One sentence for a fault spec, e.g. ``fork fails in vm_area_dup() at V6 (F5)``."""
+    from mapletree import mm
+    f = mm.parse_fault(fault)
+    if f is None:
+        return "fork succeeds"
+    parent = (proc or mm.reference_process)()
+    f = f.resolve(parent.vmas())
+    where = f" at {parent.vmas()[f.vma].label}" if f.vma is not None else ""
+    return f"fork fails: {FAULT_WORDS.get(f.point, f.point)}{where} ({f.label})"
+
+
 class LeakQuestion(Question):
     """"Which design leaks here?" — every fork design is run with the same failure.
 
@@ -626,6 +649,21 @@ class LeakQuestion(Question):
         self.designs = tuple(designs)
         self.situation = situation
         super().__init__(prompt, title)
+
+    @classmethod
+    def for_failure(cls, fault, designs=("v2-marker", "6.8-marker", "7.0-recovery"),
+                    proc=None, **kw):
+        """A question on the reference process (or ``proc()``) failing with ``fault``
+        (any spec :func:`mapletree.mm.parse_fault` reads), run through fork and
+        exit_mmap in every design."""
+        from mapletree import mm
+        build = proc or mm.reference_process
+
+        def runner(design):
+            return mm.fork_and_exit(build(), design, fail=fault, walkers=False).outcomes
+
+        situation = describe_fault(fault, build) + "; then the child is torn down."
+        return cls(runner, designs, situation, **kw)
 
     @property
     def options(self):
@@ -661,6 +699,99 @@ class LeakQuestion(Question):
     def text(self):
         return (f"{self.title}: {self.prompt}\n  situation: {self.situation}\n  options: "
                 + " | ".join(self._fmt(o) for o in self.options))
+
+
+# ---------------------------------------------------------------------------
+# teaching helpers for the VM_DONTCOPY notebook
+
+def child_copy(parent_tree):
+    """The child's tree right after ``__mt_dup`` and ``mt_clear_in_rcu``, as dup_mmap
+    has it in its loop: same layout as ``parent_tree``, every entry the parent's.
+    Cost: O(nodes)."""
+    from mapletree.core.alloc import NodeAllocator
+    from mapletree.core.dup import mt_dup
+    from mapletree.core.tree import MapleTree
+    dst = MapleTree(flags=parent_tree.flags & ~0x7C, allocator=NodeAllocator())
+    mt_dup(parent_tree, dst)
+    dst.set_rcu(False)
+    return dst
+
+
+def _clear_cost(tree, first, last):
+    alloc = tree.allocator if hasattr(tree, "allocator") else None
+    a0 = alloc.allocated if alloc is not None else 0
+    tree.store_range(first, last, None)
+    return _short_type(tree.last_store_type), (alloc.allocated - a0) if alloc is not None else None
+
+
+def clear_cost_table():
+    """What clearing one VMA's range (a NULL store, as for VM_DONTCOPY) costs, in
+    several neighbourhoods. Rows: ``case``, ``store_type``, ``allocated``, ``height``.
+    Each row runs on a fresh tree. Cost: a handful of small trees."""
+    from mapletree import mm
+    rows = []
+
+    def ref(variant):
+        p = mm.reference_process(dontcopy_neighbour=variant)
+        v4 = [v for v in p.vmas() if v.label == "V4"][0]
+        return child_copy(p.tree), v4.start, v4.end - 1
+
+    for label, (tree, a, b) in (
+            ("V4 between two VMAs (reference process)", ref("vma")),
+            ("V4 ends its leaf, a hole follows (variant 'gap')", ref("gap"))):
+        h = tree.height
+        st, n = _clear_cost(tree, a, b)
+        rows.append({"case": label, "store_type": st, "allocated": n, "height": h})
+    cases = [
+        ("v5 of seq(20): holes on both sides", (("seq", 20),), (50, 55), False),
+        ("same, in RCU mode", (("seq", 20),), (50, 55), True),
+        ("v8 of seq(20): last entry of the first leaf", (("seq", 20),), (80, 85), False),
+        ("v10 of seq(20) after v9 was erased", (("seq", 20), ("erase", 90)), (100, 105), False),
+    ]
+    from mapletree.core.alloc import NodeAllocator
+    for label, ops, (a, b), rcu in cases:
+        alloc = NodeAllocator()
+        tree = Recipe(ops=ops).build(alloc)
+        if rcu:
+            tree.set_rcu(True)
+        h = tree.height
+        a0 = alloc.allocated
+        tree.store_range(a, b, None)
+        rows.append({"case": label, "store_type": _short_type(tree.last_store_type),
+                     "allocated": alloc.allocated - a0, "height": h})
+    return rows
+
+
+def transient_failure_demo():
+    """Clear V4 in the child's copy (variant 'gap', where the clear needs nodes) while
+    every GFP_NOWAIT allocation fails: ``mas_store`` fails, ``mas_store_gfp`` retries
+    with GFP_KERNEL and succeeds. Returns lines of text. Mirrors the v2 vs 6.8
+    difference in dup_mmap. Cost: two small trees."""
+    from mapletree import mm
+    from mapletree.core.errors import NoMemoryError
+    from mapletree.core.state import MapleState
+    lines = []
+    for name in ("mas_store", "mas_store_gfp"):
+        p = mm.reference_process(dontcopy_neighbour="gap")
+        v4 = [v for v in p.vmas() if v.label == "V4"][0]
+        tree = child_copy(p.tree)
+        alloc = tree.allocator
+        mas = MapleState(tree, v4.start, v4.end - 1)
+        with alloc.inject("from", 1, only_nowait=True):
+            try:
+                if name == "mas_store":
+                    mas.store(None)
+                else:
+                    mas.store_gfp(None)
+                ok = True
+            except NoMemoryError:
+                ok = False
+            attempts, failed = alloc.attempts, alloc.failed
+        still = tree.load(v4.start)
+        lines.append(f"{name + '(NULL)':<20} {'succeeds' if ok else 'fails -ENOMEM'}: "
+                     f"{attempts} allocation attempts, {failed} failed; "
+                     f"V4's range now holds {'NULL' if still is None else getattr(still, 'label', still)}")
+    return lines
 
 
 # ---------------------------------------------------------------------------
