@@ -142,7 +142,7 @@ def reference_process(kernel=None, dontcopy_neighbour="vma"):
     return _make_mm(specs, kernel, "parent")
 
 
-def random_process(n=200, seed=0, kernel=None, dontcopy=0.06, wipeonfork=0.02,
+def random_process(n=200, seed=0, kernel=None, dontcopy=0.2, wipeonfork=0.04,
                    swapped=0.05):
     """A realistic seeded layout of exactly ``n`` VMAs.
 

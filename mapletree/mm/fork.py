@@ -161,6 +161,7 @@ class LoopState:
     marker: tuple = None                            # (first, last) of the marker, if any
     dup_vmas: list = field(default_factory=list)    # every vm_area_dup result
     build_allocs: int = 0                           # node allocations of the tree build
+    entries_after: int = 0                          # tree entries above F when the loop stopped
 
 
 def _fault_ctx(kernel, fault, point, index=None):
@@ -385,6 +386,9 @@ def dup_mmap(mm, oldmm, design, fault=None, run=None):
             run.event("fork", "dup_mmap", f"The copy succeeded: {mm.map_count} child VMAs; the "
                       "tree goes back to RCU mode.")
             return st
+        if st.failed_index is not None:
+            fend = parent_vmas[st.failed_index].last
+            st.entries_after = sum(1 for a, _, _ in mm.tree.ranges() if a > fend)
         _error_path(mm, oldmm, design, st, run)
     if design.uffd_event_on_failure:
         mm.uffd_event = True
@@ -476,6 +480,7 @@ def fork(parent, design="6.8-marker", fault=None, *, fail=None, recorder=None,
             res.failed_at = pvmas[st.failed_index].label
         res.marker = st.marker
         res.build_allocs = st.build_allocs
+        res.entries_after = st.entries_after
         res.snapshot = snapshot(child, st.cleared)
         if keep_tree:
             try:

@@ -109,6 +109,7 @@ class ForkResult:
     zero_checks: int = 0
     problems: list = field(default_factory=list)
     build_allocs: int = 0
+    entries_after: int = 0
 
     def row(self):
         return {"failure_point": self.fault, "outcomes": list(self.outcomes),
@@ -117,6 +118,7 @@ class ForkResult:
                 "committed_delta": self.committed_delta,
                 "parent_changed": self.parent_changed, "walkers": dict(self.walkers),
                 "m": self.m, "failed_at": self.failed_at, "triggered": self.triggered,
+                "entries_after": self.entries_after,
                 "retval": self.retval}
 
     @property

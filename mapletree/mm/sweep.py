@@ -148,11 +148,12 @@ def false_ceiling_table(proc=reference_process, designs=("v4-undo:sketch", "D3s-
             _, res = fork(proc(), dname, f, walkers=False, keep_tree=False)
             out[key] = res
         sk = out["false"]
+        d2 = out["false_d2b"]
         r["last"] = ""
-        for a, b, c, lbl in sk.snapshot:
+        for a, b, c, lbl in d2.snapshot:
             if c == "child":
                 r["last"] = lbl
-        r["tables"] = sum(len(v) for v in sk.tables_before.values()) if sk.tables_before else 0
+        r["tables"] = sum(len(v) for v in d2.tables_before.values()) if d2.tables_before else 0
         r["triggered"] = sk.triggered
         r["leaked_false"] = out["false"].leaked_pgtables
         r["leaked_fixed"] = out["fixed"].leaked_pgtables
