@@ -238,16 +238,22 @@ def _rng(lo, hi, depth, fmt):
 
 
 def _slot_text(s):
+    """A raw slot as mt_dump's ``%p`` shows it: node addresses, xa_mk_value()
+    encodings for integers, the internal encoding for reserved entries."""
     if isinstance(s, Node):
         return _addr(s)
     if s is None:
         return "(null)"
-    return _entry_text(s) if isinstance(s, InternalEntry) else repr(s)
+    if isinstance(s, InternalEntry):
+        return f"{s.raw:#x}"
+    if isinstance(s, int) and not isinstance(s, bool):
+        return f"{(s << 1) | 1:#x}"
+    return repr(s)
 
 
 def mt_dump(tree, fmt="dec"):
     """mt_dump(): the kernel's dump format (addresses are stand-ins)."""
-    out = [f"maple_tree(0x{id(tree) & 0xffffffff:x}) flags {tree.flags:X}, height {tree.height} "
+    out = [f"maple_tree(0xffff0000) flags {tree.flags:X}, height {tree.height} "
            f"root {_addr(tree.root) if isinstance(tree.root, Node) else _slot_text(tree.root)}"]
     root = tree.root
     if not isinstance(root, Node):

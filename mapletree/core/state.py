@@ -429,56 +429,60 @@ class MapleState:
 
 
 def destroy_rebalance(mas):
-    """mas_destroy() after a bulk insert: if the leaf holding mas.index has too
-    few entries, take entries from its left sibling (mas_destroy_rebalance)."""
-    from .mas import mas_start, mtree_range_walk, mas_prev_sibling
-    from .constants import MT_MIN_SLOTS
+    """mas_destroy() after a bulk insert: walk to mas.index and, if that leaf
+    holds fewer than mt_min_slots - 1 entries, move the upper part of its left
+    sibling into it (mas_destroy_rebalance, non-RCU path; bulk inserts run with
+    RCU cleared)."""
+    from .constants import MT_MIN_SLOTS, MT_PIVOTS
+    from .gap import leaf_max_gap, mas_update_gap
+    from .mas import mas_ascend, mas_prev_sibling, mas_start, mtree_range_walk
     tree = mas.tree
     if not isinstance(tree.root, Node):
         return
     mas.status = MA_START
     mas_start(mas)
     mtree_range_walk(mas)
-    end = mas.end + 1
     node = mas.node
-    if end >= MT_MIN_SLOTS[node.type] + 2 - 1 or node.parent is None:
+    end = mas.end + 1
+    if end >= MT_MIN_SLOTS[node.type] - 1 or node.parent is None:
         return
     l_mas = mas.copy()
     if not mas_prev_sibling(l_mas):
         return
     left = l_mas.node
-    split = MT_SLOTS[node.type] // 2
+    nslots = MT_SLOTS[node.type]
+    npiv = MT_PIVOTS[node.type]
+    split = nslots // 2
     if left.slots[split] is None:
         split += 1
     l_end = left.data_end(l_mas.max)
-    tmp = l_end - split
-    slots = left.slots[split + 1:split + 1 + tmp] + node.slots[:end]
-    pivs = left.pivots[split + 1:split + 1 + tmp] + [l_mas.max] + node.pivots[:end]
-    new_max_left = left.pivots[split]
-    npiv = len(node.pivots)
-    total = tmp + end
-    node.slots = (slots + [None] * 16)[:16]
-    pv = (left.pivots[split + 1:split + 1 + tmp] + [l_mas.max] + node.pivots[:end])
-    if len(pv) > tmp + end:
-        pv = pv[:tmp] + [l_mas.max] + node.pivots[:end]
-    node.pivots = (pv + [0] * npiv)[:npiv]
+    moved = l_end - split
+    new_slots = left.slots[split + 1:l_end + 1] + node.slots[:end]
+    l_piv_full = left.pivots + [l_mas.max]
+    new_pivs = l_piv_full[split + 1:l_end] + [l_mas.max] + node.pivots[:min(end, npiv)]
+    total = moved + end
+    node.slots = (new_slots + [None] * nslots)[:nslots]
+    node.pivots = (new_pivs + [0] * npiv)[:npiv]
+    if total - 1 < npiv:
+        for j in range(total, npiv):
+            node.pivots[j] = 0
     node.set_meta(total - 1, 0)
+    new_left_max = left.pivots[split]
     parent = left.parent
-    parent.pivots[left.parent_slot] = new_max_left
-    for j in range(split + 1, 16):
+    parent.pivots[left.parent_slot] = new_left_max
+    for j in range(split + 1, nslots):
         left.slots[j] = None
     for j in range(split + 1, npiv):
         left.pivots[j] = 0
-    if split < npiv:
-        left.pivots[split] = new_max_left
     left.set_meta(split, 0)
-    if tree.alloc_range:
-        lo_l, _ = l_mas.min, l_mas.max
-        parent.gaps[left.parent_slot] = leaf_max_gap(left, l_mas.min, new_max_left)
-        parent.gaps[node.parent_slot] = leaf_max_gap(node, new_max_left + 1, mas.max)
-        from .gap import mas_update_gap
-        mas.node = node
-        mas.min = new_max_left + 1
-        from .mas import mas_ascend
-        mas_ascend(mas)
+    l_mas.max = new_left_max
+    mas.min = new_left_max + 1
+    if tree.alloc_range and parent.gaps is not None:
+        parent.gaps[node.parent_slot] = leaf_max_gap(node, mas.min, mas.max)
+        parent.gaps[left.parent_slot] = leaf_max_gap(left, l_mas.min, l_mas.max)
+    mas_ascend(mas)
+    if tree.alloc_range and parent.gaps is not None:
+        from .gap import ma_max_gap
+        g, off = ma_max_gap(parent)
+        parent.meta_gap = off
         mas_update_gap(mas)

@@ -606,7 +606,12 @@ def mas_wmb_replace(mas, old):
         freed.append(n)
         if not n.is_leaf:
             stack.extend(s for s in n.slots if isinstance(s, Node))
-    tree.allocator.free(len(freed), rcu=rcu)
+    if rcu:
+        tree.allocator.free(len(freed), rcu=True)
+    else:
+        # mas_push_node(): non-RCU trees hand old nodes back to the state, which
+        # may reuse them (bulk mode) and frees the rest in mas_destroy()
+        mas.rsv.total += len(freed)
     if trace.TRACER is not None:
         trace.emit("free", "mas_topiary_replace",
                    f"The new nodes are swapped into the tree; {len(freed)} old node(s) are freed"
