@@ -14,7 +14,8 @@ idx = st.one_of(st.integers(0, SPACE), st.sampled_from([ULONG_MAX, ULONG_MAX - 1
 
 
 class Reference:
-    """A plain per-index map over [0, SPACE] plus a tail value for (SPACE, MAX]."""
+    """A plain per-index map over [0, SPACE] and the two indices below ULONG_MAX
+    (writes never end between SPACE and ULONG_MAX - 1)."""
 
     def __init__(self):
         self.cells = [None] * (SPACE + 1)
@@ -26,8 +27,6 @@ class Reference:
         for k in (ULONG_MAX - 1, ULONG_MAX):
             if a <= k <= b:
                 self.tail[k] = v
-        if b > SPACE and b < ULONG_MAX - 1:
-            pass
 
     def load(self, i):
         if i <= SPACE:
