@@ -55,10 +55,17 @@ class EntrySnap:
     label: str
     role: str
     value: object = None       # int / None / "zero" for golden-comparable entries
+    ident: object = None       # identity of the stored object (VMAs), not drawn
 
     @property
     def is_null(self):
         return self.role == "null"
+
+    @property
+    def key(self):
+        """What the tree stores, ignoring the role: a role change (a VMA torn down)
+        is not a write."""
+        return (self.label, self.value, self.ident)
 
 
 NULL_SNAP = EntrySnap("NULL", "null", None)
@@ -88,11 +95,11 @@ def describe_entry(entry):
         if isinstance(got, EntrySnap):
             return got
         label, role = got
-        return EntrySnap(str(label), str(role), None)
+        return EntrySnap(str(label), str(role), None, id(entry))
     if hasattr(entry, "vm_start") and hasattr(entry, "vm_end"):
         name = getattr(entry, "name", None) or getattr(entry, "label", None)
         label = str(name) if name else f"{entry.vm_start:#x}"
-        return EntrySnap(label, "vma", None)
+        return EntrySnap(label, "vma", None, id(entry))
     text = str(entry)
     if len(text) > 14:
         text = text[:13] + "…"
@@ -482,7 +489,7 @@ def diff_changes(prev_trees, trees):
 
 def _own_content(n):
     return (n.type_name, n.min, n.max, n.pivots,
-            tuple(c.nid if isinstance(c, NodeSnap) else c for c in n.slots),
+            tuple(c.nid if isinstance(c, NodeSnap) else c.key for c in n.slots),
             n.gaps, n.meta_gap, n.dead)
 
 
@@ -497,7 +504,8 @@ def _written_slots(before, after):
         if isinstance(s, NodeSnap):
             if not isinstance(b, NodeSnap) or b.nid != s.nid:
                 out.append(i)
-        elif s != b or before.slot_range(i) != after.slot_range(i):
+        elif (isinstance(b, NodeSnap) or s.key != b.key
+              or before.slot_range(i) != after.slot_range(i)):
             out.append(i)
     return tuple(out)
 
@@ -591,6 +599,9 @@ class Recorder:
             if t is not None:
                 self.watch(t)
         info = dict(info or {})
+        if nodes is not None and not isinstance(nodes, dict):     # a count, not node lists
+            info["nodes"] = nodes
+            nodes = None
         if kind == "begin":
             self._op = info.get("op") or text
         if kind not in self.kinds:
@@ -646,7 +657,7 @@ class Recorder:
                 if owner is not None and owner is not tree:
                     flags = getattr(entry, "flags", 0) or 0
                     role = "dontcopy" if flags & VM_DONTCOPY else "stale"
-                    return EntrySnap(snap.label, role, snap.value)
+                    return EntrySnap(snap.label, role, snap.value, snap.ident)
             return snap
         return desc
 

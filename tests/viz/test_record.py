@@ -75,7 +75,8 @@ def test_live_split_events_in_order():
     with Recorder(t) as rec:
         t.store_range(80, 85, "v8")
     kinds = [f.kind for f in rec.frames]
-    assert kinds == ["begin", "store_type", "alloc", "split", "free", "end"]
+    assert kinds[:5] == ["begin", "store_type", "alloc", "split", "free"]
+    assert kinds[-1] == "end" and set(kinds[5:-1]) <= {"free"}   # unused preallocations
     assert rec.frames[1].func == "mas_wr_store_type"
     assert rec.frames[1].info["store_type"] == "split_store"
     free = rec.frames[4]
@@ -118,3 +119,71 @@ def test_snapshot_tree_matches_to_dict():
         t.store_range(10 * k, 10 * k + 5, k)
     snap = snapshot_tree(t, "t", Interner())
     assert snap.to_dict() == t.to_dict()
+
+
+def _roles(tree):
+    out = {}
+    for node, _, _, _ in tree.nodes():
+        if node.is_leaf:
+            for s in node.slots:
+                if not s.is_null:
+                    out[s.label] = s.role
+    return out
+
+
+def test_dup_frames_copy_in_preorder():
+    from mapletree import scenarios
+    rec = scenarios.record("mt-dup")
+    kinds = [f.kind for f in rec.frames]
+    assert kinds == ["begin", "node_copy", "alloc", "node_copy", "node_copy", "end"]
+    parent, child = (t.name for t in rec.frames[0].trees)
+    assert (parent, child) == ("parent", "child")
+    # while copying, the child's nodes are drawn before its root pointer is set
+    mid = rec.frames[3]
+    assert mid.trees[1].building and mid.trees[1].node_count() == 3
+    assert len(mid.copied) == 1
+    copied = [next(iter(f.copied)) for f in rec.frames if f.kind == "node_copy"]
+    final = rec.frames[-1].trees[1]
+    assert not final.building
+    assert [n.nid for n, _, _, _ in final.nodes()] == copied          # pre-order
+    assert final.to_dict() == rec.frames[-1].trees[0].to_dict()       # same shape and content
+    # the parent never changes: one shared snapshot in every frame
+    assert len({id(f.trees[0].root) for f in rec.frames}) == 1
+
+
+def test_fork_failure_frames_marker_design():
+    from mapletree import scenarios
+    rec = scenarios.record("fork-fail-6.8-marker")
+    kinds = [f.kind for f in rec.frames]
+    fail = next(i for i, f in enumerate(rec.frames) if "fails" in f.text)
+    marker = kinds.index("marker")
+    first_teardown = kinds.index("teardown")
+    assert kinds.index("node_copy") < fail < marker < first_teardown
+    assert rec.frames[fail].func == "vm_area_dup"
+    child = rec.frames[marker].trees[1]
+    assert child.name == "child"
+    roles = _roles(child)
+    assert roles["XA_ZERO"] == "marker"
+    assert [roles[v] for v in ("V0", "V1", "V2", "V3", "V5")] == ["child"] * 5
+    assert roles["V7"] == roles["V8"] == "stale"
+    assert "V4" not in roles and "V6" not in roles
+    # right after __mt_dup every slot is a stale parent pointer, V4 is the DONTCOPY one
+    after_dup = _roles(rec.frames[kinds.index("end")].trees[1])
+    assert after_dup["V4"] == "dontcopy"
+    assert {r for k, r in after_dup.items() if k != "V4"} == {"stale"}
+    # teardown frees child VMAs (drawn torn down) but never writes the tree until destroy
+    torn = _roles(rec.frames[first_teardown + 12].trees[1])
+    assert torn["V0"] == "torn"
+    assert kinds[-1] == "teardown"
+    assert rec.frames[-1].trees[1].root is None
+
+
+def test_fork_failure_frames_recovery_design():
+    from mapletree import scenarios
+    rec = scenarios.record("fork-fail-7.0-recovery")
+    kinds = [f.kind for f in rec.frames]
+    assert "marker" not in kinds
+    fail = next(i for i, f in enumerate(rec.frames) if "fails" in f.text)
+    assert all(k == "teardown" or k == "note" for k in kinds[fail + 1:])
+    assert rec.frames[-1].trees[1].root is None
+    assert any("dup_mmap" in f.chain for f in rec.frames[fail + 1:] if f.kind == "teardown")
