@@ -58,9 +58,9 @@ class Run:
         return tuple(t for t in (self.child.tree if self.child else None,
                                  self.parent.tree if self.parent else None) if t is not None)
 
-    def event(self, kind, func, text, **info):
+    def event(self, kind, func, text, emit=True, **info):
         self.events.append((kind, func, text, info))
-        if trace.TRACER is not None:
+        if emit and trace.TRACER is not None:
             trace.emit(kind, func, text, trees=self.trees(), **info)
 
     def hit(self, code):
@@ -270,8 +270,9 @@ def destroy_tree(mm, run, func="__mt_destroy"):
     with trace.call(func):
         mm.tree.destroy()
     tree_written(mm)
+    # the core reports the destroy itself; keep it in the run log only
     run.event("teardown", func, f"{func} frees the child tree's {n} nodes; the tree is empty.",
-              nodes=n)
+              emit=False, nodes=n)
 
 
 def unacct(mm, run, pages, func="vm_unacct_memory"):

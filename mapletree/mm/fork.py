@@ -227,7 +227,7 @@ def dup_mmap(mm, oldmm, design, fault=None, run=None):
                 return st
             st.build_allocs = kernel.alloc.allocated - before
             mm.tree.set_rcu(False)
-            run.event("fork", "__mt_dup", f"__mt_dup clones the parent's {st.build_allocs} nodes; "
+            run.event("fork", "__mt_dup", f"__mt_dup clones the parent's tree ({st.build_allocs} nodes); "
                       "every leaf slot is a stale pointer to a parent VMA. RCU mode off.",
                       nodes=st.build_allocs)
             vmi = _Iter(mm.tree, mm)
