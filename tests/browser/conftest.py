@@ -1,27 +1,29 @@
-"""Fixtures for browser tests: one JupyterLab and one headless Chromium per session.
+"""Fixtures for JupyterLab browser tests.
 
-- ``lab``: the running :class:`labharness.LabServer` (``lab.url``,
-  ``lab.copy_notebook(path)``, ``lab.scratch_dir()``, ``lab.rel(path)``);
-- ``browser``: Playwright's Chromium, driving Debian's ``/usr/bin/chromium``
-  (``playwright install`` is never run; set MAPLETREE_CHROMIUM for another binary);
-- ``page``: a fresh tab per test; ``page.goto("/lab/...")`` goes to the server.
-  A failing test leaves ``test-artifacts/FAILED-<test>.png``; kernels started by
-  the test are shut down after it.
+- ``lab``: a running :class:`labharness.LabServer` (``lab.url``,
+  ``lab.copy_notebook(path)``, ``lab.scratch_dir()``, ``lab.rel(path)``), shared
+  by consecutive tests that use it, stopped after the last of them;
+- ``browser`` (from tests/conftest.py): headless Chromium via Playwright;
+- ``page``: a fresh tab per test whose relative URLs (``page.goto("/lab/...")``)
+  go to the server. A failing test leaves ``test-artifacts/FAILED-<test>.png``;
+  kernels started by the test are shut down after it.
 
 Every test in this folder is marked ``browser``. Without Chromium or the
 Playwright package the tests skip and say which is missing.
 """
 
 import re
+from pathlib import Path
 
 import pytest
-from labharness import CHROMIUM_ARGS, LabServer, find_chromium, screenshot
+from labharness import LabServer, Shared, screenshot
+
+HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config, items):
-    here = __file__.rsplit("/", 1)[0]
     for item in items:
-        if str(item.fspath).startswith(here):
+        if HERE in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.browser)
 
 
@@ -32,37 +34,14 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="session")
-def chromium_path():
-    path = find_chromium()
-    if path is None:
-        pytest.skip("Chromium not found: apt-get install chromium (make test does it as root), or set MAPLETREE_CHROMIUM")
-    return path
+LAB = Shared("lab", lambda: LabServer().start(), lambda server: server.stop())
 
 
-@pytest.fixture(scope="session")
-def playwright_instance(chromium_path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright package is not installed: pip install -e '.[dev]' (make test does it)")
-    manager = sync_playwright().start()
-    yield manager
-    manager.stop()
-
-
-@pytest.fixture(scope="session")
-def browser(playwright_instance, chromium_path):
-    browser = playwright_instance.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
-
-
-@pytest.fixture(scope="session")
-def lab(chromium_path):
-    server = LabServer().start()
-    yield server
-    server.stop()
+@pytest.fixture
+def lab(browser):
+    # Requested after `browser`, so a machine without Chromium skips before
+    # paying for a server start.
+    return LAB.get()
 
 
 @pytest.fixture

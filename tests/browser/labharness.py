@@ -39,6 +39,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
@@ -65,6 +67,58 @@ def find_chromium():
         if found:
             return found
     return None
+
+
+class Shared:
+    """A resource kept across consecutive tests that request ``fixture``.
+
+    get(): start on first use (cost: the resource's start-up); stop(): release.
+    """
+
+    live = {}
+
+    def __init__(self, fixture, start, stop):
+        self.fixture, self._start, self._stop, self.value = fixture, start, stop, None
+
+    def get(self):
+        if self.value is None:
+            self.value = self._start()
+            Shared.live[self.fixture] = self
+        return self.value
+
+    def stop(self):
+        if self.value is not None:
+            value, self.value = self.value, None
+            Shared.live.pop(self.fixture, None)
+            self._stop(value)
+
+
+def _start_chromium():
+    path = find_chromium()
+    if path is None:
+        pytest.skip("Chromium not found: apt-get install chromium (make test does it as root), or set MAPLETREE_CHROMIUM")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright package is not installed: pip install -e '.[dev]' (make test does it)")
+    manager = sync_playwright().start()
+    try:
+        browser = manager.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+    except Exception:
+        manager.stop()
+        raise
+    return manager, browser
+
+
+def _stop_chromium(value):
+    manager, browser = value
+    try:
+        browser.close()
+    finally:
+        manager.stop()
+
+
+CHROMIUM = Shared("browser", _start_chromium, _stop_chromium)
 
 
 def free_port():
