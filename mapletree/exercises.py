@@ -31,7 +31,7 @@ import html
 from dataclasses import dataclass, field
 
 __all__ = [
-    "Feedback", "Recipe", "Question", "StoreTypeQuestion", "NodeCountQuestion",
+    "Feedback", "Recipe", "Question", "ChoiceQuestion", "slot_roles", "StoreTypeQuestion", "NodeCountQuestion",
     "NextStepQuestion", "WalkQuestion", "LeakQuestion", "describe_fault",
     "child_copy", "clear_cost_table", "transient_failure_demo", "Quiz", "record_events", "STORE_TYPES",
     "ExerciseError", "measure", "apply_op", "op_text", "layout_text",
@@ -373,6 +373,35 @@ class Question:
         return data
 
 
+class ChoiceQuestion(Question):
+    """A multiple-choice question whose answer comes from running ``solver()``.
+
+    ``solver() -> (answer, explanation)``; ``answer`` must be one of ``options``.
+    For one-off questions in a notebook that still must never be wrong: the
+    solver runs the model. Cost: whatever ``solver`` costs, once.
+    """
+
+    def __init__(self, prompt, options, solver, title="Question", context=""):
+        self._opts = list(options)
+        self._solver = solver
+        self._context = context
+        super().__init__(prompt, title)
+
+    @property
+    def options(self):
+        return self._opts
+
+    def _solve(self):
+        answer, why = self._solver()
+        if answer not in self._opts:
+            raise ExerciseError(f"the model's answer {answer!r} is not among the options "
+                                f"{self._opts!r}")
+        return answer, why
+
+    def context_html(self):
+        return f"<div>{html.escape(self._context)}</div>" if self._context else ""
+
+
 # ---------------------------------------------------------------------------
 # tree questions
 
@@ -699,6 +728,24 @@ class LeakQuestion(Question):
     def text(self):
         return (f"{self.title}: {self.prompt}\n  situation: {self.situation}\n  options: "
                 + " | ".join(self._fmt(o) for o in self.options))
+
+
+# ---------------------------------------------------------------------------
+# teaching helpers for the fork notebooks
+
+def slot_roles(frame, tree="child"):
+    """One line classifying the entries of ``tree`` in a recorded frame, e.g.
+    ``V0:child V1:child V2:stale ...`` (roles: child, stale, dontcopy, marker, ...).
+    NULL slots are left out. Cost: O(slots of the tree)."""
+    try:
+        snap = frame.tree(tree)
+    except KeyError:
+        return f"({tree}: not recorded yet)"
+    if snap.root_node is None:
+        return "(empty tree)"
+    parts = [f"{s.label}:{s.role}" for n, _, _, _ in snap.nodes() if n.is_leaf
+             for s in n.slots if not s.is_null]
+    return " ".join(parts)
 
 
 # ---------------------------------------------------------------------------

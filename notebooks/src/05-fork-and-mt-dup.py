@@ -24,39 +24,58 @@
 # %% [markdown]
 # ## Two ways to build the child's tree
 #
-# On the left, the 6.7 way: an empty tree, then one store per VMA (with bulk preallocation,
-# `mas_expected_entries`). On the right, the 6.8 way: `__mt_dup()` allocates the root, copies
-# it, allocates all its children in one bulk request, descends into the first child, and so on
-# in pre-order. Step both at once.
+# On the left, one store per VMA into an empty tree — what `dup_mmap()` did from 6.1 to 6.7
+# (there with a bulk preallocation, `mas_expected_entries`). On the right, the 6.8 way:
+# `__mt_dup()` allocates the root, copies it, allocates all its children in one bulk request,
+# descends into the first child, and so on in pre-order. One slider steps both.
 
 # %%
 from mapletree.core.tree import MapleTree
 from mapletree.core.dup import mt_dup
-from mapletree.viz import Recorder, Comparator
-from mapletree import scenarios
+from mapletree.viz import Recorder, Stepper, Comparator
+from mapletree import scenarios, mm
+from mapletree.exercises import layout_text, slot_roles
 
-parent = scenarios.small_program_tree()            # 44 VMAs, height 2
+parent = scenarios.small_program_tree()            # a small program with five libraries
 print("parent:", len(parent.ranges()), "VMAs,", parent.node_count(), "nodes, height", parent.height)
+left, right = scenarios.build_both_ways(parent)   # Recorders: insert build, __mt_dup
+
+# %% tags=["nbval-ignore-output"]
+Comparator(left, right, titles=("one store per VMA", "__mt_dup: pre-order node copy"))
 
 # %%
-left, right = scenarios.build_both_ways(parent)   # (Recorder of the insert build, Recorder of __mt_dup)
-cmp = Comparator(left, right, titles=("6.7: insert each VMA", "6.8: __mt_dup pre-order copy"))
-cmp
-
-# %%
-print("insert build:", len(left.frames), "frames;", "__mt_dup:", len(right.frames), "frames")
-print("node_copy frames:", sum(1 for f in right.frames if f.kind == "node_copy"))
+print("insert build:", len(left.frames), "frames (splits, pushes, allocations);",
+      "__mt_dup:", len(right.frames), "frames")
+print("__mt_dup steps:", [f.func for f in right.frames])
 
 # %% [markdown]
 # What to look for:
 #
-# * **left**: every store walks down from the root, decides a store type, and from time to time
-#   splits a leaf or pushes entries into a sibling. Leaves are filled, split, refilled.
-# * **right**: no walk, no store type, no split: each frame copies one node (`node_copy`). The
-#   children of an internal node are allocated together, in one bulk request
-#   (`mt_alloc_bulk`), when that node is copied.
-# * The copy has the same **shape** as the parent — same pivots, same gaps, same height — while
-#   the insert build may end with a different shape (different split points).
+# * **left**: every store walks down from the root and decides a store type; from time to
+#   time a leaf splits or pushes entries into a sibling, and the root grows. (Only those events
+#   are recorded here; the plain appends in between are not.)
+# * **right**: no walk, no store type, no split: each frame copies one node (`mas_copy_node`).
+#   The children of an internal node are allocated together, in one bulk request
+#   (`mas_dup_alloc`), when that node is copied.
+# * The copy has exactly the parent's **shape** — same pivots, same gaps, same height —
+#   history included. Rebuilding with one store per VMA gives a *fresh* shape. Below, the
+#   parent first unmaps a few VMAs (as a real process does over its life); then both copies
+#   are compared with it:
+
+# %%
+aged = scenarios.small_program_tree()
+for v in scenarios.small_program_vmas()[5:30:3]:      # munmap() every third library VMA
+    aged.erase(v.start)
+copy = MapleTree(flags=aged.flags & ~0x7C)
+mt_dup(aged, copy)
+rebuilt = MapleTree(flags=aged.flags & ~0x7C)
+for first, last, entry in aged.ranges():
+    rebuilt.store_range(first, last, entry)
+print("same entries in all three:            ", aged.ranges() == copy.ranges() == rebuilt.ranges())
+print("__mt_dup copy has the parent's layout:", layout_text(copy) == layout_text(aged))
+print("insert build has the parent's layout: ", layout_text(rebuilt) == layout_text(aged))
+print("root pivots: parent ", [f"{p:#_x}" for p in aged.root_node.pivots[:3]])
+print("             rebuilt", [f"{p:#_x}" for p in rebuilt.root_node.pivots[:3]])
 
 # %% [markdown]
 # ## After `__mt_dup()`: every entry is a parent VMA
@@ -66,61 +85,59 @@ print("node_copy frames:", sum(1 for f in right.frames if f.kind == "node_copy")
 # the child's own VMA (`vm_area_dup`), links it (anon_vma, file), stores it **over exactly the
 # same range** — an exact-fit store that never allocates — and copies the page tables.
 # Until the loop reaches an entry, that entry is a *stale pointer* into the parent.
+#
+# Step through the fork of the reference process (nine VMAs `V0..V8`; `V4` is
+# `VM_DONTCOPY`). In the child tree, stale parent pointers and the child's own VMAs are drawn
+# in different colours.
 
 # %%
-from mapletree import mm
-
 proc = mm.reference_process()
-print(proc)
-
-# %%
 rec = Recorder()
-with rec.recording(proc.tree):
-    child, result = mm.fork(proc, design="6.8-marker", recorder=rec)
-from mapletree.viz import Stepper
+child_mm, result = mm.fork(proc, design="6.8-marker", recorder=rec)
+print("outcome:", result.outcomes, "- child VMAs:", result.m, "- frames:", len(rec.frames))
+
+# %% tags=["nbval-ignore-output"]
 Stepper(rec)
 
+# %% [markdown]
+# The same recording as text: the child tree's entries after each step of the loop.
+
 # %%
-print(result)
 for f in rec.frames:
-    if f.kind in ("fork", "node_copy"):
-        print(f"{f.kind:<10} {f.func:<16} {f.text}")
+    if f.kind == "fork":
+        print(f"{f.index:2} {f.func:<18} {slot_roles(f)}")
 
 # %% [markdown]
-# The slot classification is the heart of notebooks 06 and 07: at any moment of the loop, the
-# child's tree is *child VMAs below the cursor, stale parent pointers at and above it*. If the
-# fork fails in the middle, the kernel must tear down the child without touching the parent
-# VMAs the tree still points at.
+# At every moment of the loop the child's tree is *child VMAs below the cursor, stale parent
+# pointers at and above it* (and NULL where a `VM_DONTCOPY` VMA was cleared). If the fork fails
+# in the middle, the kernel must tear down the child without touching the parent VMAs the tree
+# still points at — notebooks 06 and 07.
 
 # %% [markdown]
 # ## What does it cost?
 #
-# The model counts node allocations and tree work for both builds, for growing numbers of VMAs
-# (each VMA a few pages with a hole after most of them, as in the benchmark of the patch series).
+# The model counts node allocations for both builds, for growing numbers of VMAs (each VMA a
+# few pages, with a one-page hole after most of them, as in the benchmark of the patch series).
 
 # %%
-rows = scenarios.dup_cost_table([21, 121, 421, 1621, 6421])
-print(f"{'VMAs':>6} {'insert: nodes alloc':>20} {'insert: stores':>15} {'__mt_dup: nodes alloc':>22} {'tree nodes':>11}")
+rows = scenarios.dup_cost_table([21, 121, 421, 1621, 3221])
+print(f"{'VMAs':>6} {'tree nodes':>11} {'insert: stores':>15} {'insert: nodes allocated':>24} {'__mt_dup: nodes allocated':>26}")
 for r in rows:
-    print(f"{r['vmas']:>6} {r['insert_allocated']:>20} {r['insert_stores']:>15} {r['dup_allocated']:>22} {r['nodes']:>11}")
+    print(f"{r['vmas']:>6} {r['nodes']:>11} {r['insert_stores']:>15} {r['insert_allocated']:>24} {r['dup_allocated']:>26}")
 
 # %% [markdown]
-# `__mt_dup()` allocates exactly as many nodes as the tree has — about n/(b − 1) for a full tree
-# with fan-out b — and copies each once. The insert build does one store (a walk, a store-type
-# decision, often a node rebuild) per VMA and allocates worst-case preallocations that it hands
-# back.
+# `__mt_dup()` allocates exactly as many nodes as the tree has — about n/(b − 1) for n entries
+# and fan-out b — and copies each once. The insert build does one store per VMA (a walk, a
+# store-type decision, sometimes a split) and allocates worst-case preallocations, most of which
+# it hands back. Both are O(n); the difference is the constant.
 #
-# The measured effect on fork() (UnixBench "spawn", fork calls per 10 s, one CPU; the d2406291483
-# commit message and the v4–v7 cover letters):
+# The measured effect on fork() (UnixBench "spawn", fork calls per 10 s on one CPU, from the
+# d2406291483 commit message and the v4–v7 cover letters):
 
-# %%
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+# %% tags=["nbval-ignore-output"]
+%matplotlib inline
 from mapletree.viz import plots
-
 fig = plots.fork_gain_figure()
-plt.show()
 
 # %%
 for vmas, before, after in plots.FORK_BENCH:
@@ -130,15 +147,16 @@ for vmas, before, after in plots.FORK_BENCH:
 # The gain grows with the number of VMAs and levels off near 50 %: the tree work went from a
 # per-VMA walk-and-store to a per-*node* copy, but the rest of the per-VMA work of fork
 # (`vm_area_dup`, `anon_vma_fork`, file linkage, `copy_page_range`) is still O(n) and now
-# dominates. At 21 VMAs (a tiny program) the tree is a single leaf and the two builds cost
-# about the same: +2 %.
+# dominates. At 21 VMAs (a tiny program) the tree has a handful of nodes and the two builds
+# cost about the same: +2 %.
 
 # %% [markdown]
 # ## Summary
 #
-# * 6.7 built the child's tree with n stores; 6.8+ copies the parent's tree node by node
-#   (`__mt_dup`, pre-order, children of each internal node in one bulk allocation) and then
-#   overwrites each entry in place (exact fit, never allocates).
+# * Up to 6.7 the child's tree was built with n stores; since 6.8 `__mt_dup()` copies the
+#   parent's tree node by node (pre-order, the children of each internal node in one bulk
+#   allocation) and `dup_mmap()` then overwrites each entry in place (exact fit, never
+#   allocates).
 # * Right after the copy, every entry points at a *parent* VMA; the loop replaces them in
 #   address order.
 # * fork() got 2–53 % faster, more with more VMAs.
@@ -159,12 +177,42 @@ for vmas, before, after in plots.FORK_BENCH:
 # ## Self-check
 
 # %%
-from mapletree.exercises import Quiz, DupAllocQuestion
+from mapletree.exercises import ChoiceQuestion, Quiz
+from mapletree.core.alloc import NodeAllocator
+
+
+def dup_allocations():
+    alloc = NodeAllocator()
+    src = scenarios.small_program_tree(allocator=alloc)
+    dst = MapleTree(flags=src.flags & ~0x7C, allocator=alloc)
+    before = alloc.allocated
+    mt_dup(src, dst)
+    n = alloc.allocated - before
+    return n, f"__mt_dup allocated {n} nodes for a tree of {src.node_count()} nodes: one per node."
+
+
+def slot_after_dup():
+    p = mm.reference_process()
+    v3 = [v for v in p.vmas() if v.label == "V3"][0]
+    dst = MapleTree(flags=p.tree.flags & ~0x7C)
+    mt_dup(p.tree, dst)
+    got = dst.load(v3.start)
+    answer = "the parent's V3" if got is v3 else "something else"
+    return answer, "__mt_dup copies leaf slots as they are: the child's slot holds the very same object."
+
 
 quiz = Quiz([
-    DupAllocQuestion(scenarios.small_program_tree, step="count"),
-    DupAllocQuestion(scenarios.small_program_tree, step="second"),
+    ChoiceQuestion(f"The small program's tree has {parent.node_count()} nodes. "
+                   "How many nodes does __mt_dup() allocate to copy it?",
+                   [1, 4, parent.node_count(), 43, 2 * parent.node_count()], dup_allocations,
+                   title="__mt_dup"),
+    ChoiceQuestion("Right after __mt_dup(), before the dup_mmap() loop, what does the child "
+                   "tree's slot for V3 hold?",
+                   ["the parent's V3", "a new child VMA", "NULL", "XA_ZERO_ENTRY", "something else"],
+                   slot_after_dup, title="Stale pointers"),
 ], title="Self-check 05")
+
+# %% tags=["nbval-ignore-output"]
 quiz
 
 # %%
