@@ -222,6 +222,10 @@ class MM:
         return (f"<MM {self.name}: {self.map_count} VMAs, rss={self.rss_total} pages, "
                 f"{self.pgtables.count} table pages, flags={self.flag_names()}>")
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Jupyter display: an HTML table plus the plain repr."""
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+
     def _repr_html_(self):
         rows = "".join(
             f"<tr><td><code>{f:#x}</code></td><td><code>{l:#x}</code></td>"

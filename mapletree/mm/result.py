@@ -140,6 +140,10 @@ class ForkResult:
                 f"m={self.m}, leaked vmas={self.leaked_vmas} nodes={self.leaked_nodes} "
                 f"pgt={self.leaked_pgtables} commit={self.committed_delta}>")
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Jupyter display: an HTML table plus the plain repr."""
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+
     def _repr_html_(self):
         rows = "".join(f"<tr><td><code>{a:#x}</code></td><td><code>{b:#x}</code></td>"
                        f"<td>{c}</td><td>{lbl}</td></tr>" for a, b, c, lbl in self.snapshot

@@ -213,6 +213,10 @@ class VMA:
         return (f"<VMA#{self.uid}{label} {self.start:#x}-{self.end:#x} "
                 f"{flag_names(self.flags)}{owner}{state}>")
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Jupyter display: an HTML table plus the plain repr."""
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+
     def _repr_html_(self):
         return (f"<code>VMA#{self.uid}</code> <b>{self.label or ''}</b> "
                 f"<code>[{self.start:#x}, {self.end:#x})</code> {flag_names(self.flags)}")
