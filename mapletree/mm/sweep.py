@@ -6,6 +6,30 @@ that fault injected; the walkers of the race window look at the failed child; th
 :mod:`mapletree.mm.result`). The parent is reused from row to row and rebuilt only
 when a row damaged it (D2a's PARENT_HIT).
 
+Where the model and the outcome matrix (fork notes §6.2, §5.6) differ, and which is right
+(each point is pinned by a test in tests/mm/test_mm_matrix.py):
+
+* **F2 needs an allocating clear.** The DONTCOPY NULL store is injected through the
+  allocator, so it fails only when the store really allocates (a rebalance or a spanning
+  store; §2.3's own rule). In the §5.6 layout V4 sits between V3 and V5: the clear is an
+  exact fit and F2 cannot fire there, so the "V4 (F2)" row of §5.6 is unreachable as
+  drawn (the model is right by the notes' own §2.3). ``reference_process(
+  dontcopy_neighbour="gap")`` opens a hole before V4; then F2 fires and leaks exactly the
+  3 pages §5.6 gives. In a random 200-VMA layout only a few DONTCOPY clears allocate; the
+  others are listed as "did not fire".
+* **D2b F9, LEAK_RSS**: present only when copy_page_range had copied a PTE before failing
+  (the model fails half-way through the last block, so a one-page VMA fails before any
+  PTE is copied). The matrix lists it unconditionally; the model is more precise.
+* **D1 F8 (theoretical)**: DANGLING_RMAP (+ a file reference) only for a file-backed VMA;
+  an anonymous tmp is unlinked and freed cleanly, so the row is CLEAN.
+* **D3 v4 F9-last / F10 [reading]**: LEAK_RSS confirmed, whenever some PTE was copied.
+* **D3-sketch** is extended from F2 to every loop failure, as §5.6 already does for F3:
+  LEAK_PGT(0-3) with m >= 1, CLEAN with m = 0.
+* After an oops (CRASH_ZERO, BUG_COUNT) the run stops, as §6.3 asks; the leaks reported
+  with it are those the failed fork caused before teardown (D2b F9: tmp lost from the
+  tree with its charge, PTEs and rmap links) and the tables left by a finished
+  free_pgtables pass.
+
 Command line::
 
     python -m mapletree sweep --design 6.8-marker [--vmas 200] [--seed 0] [--json]
