@@ -202,6 +202,8 @@ def main(argv=None):
     p.add_argument("--procmaps", default=None, help="build the parent from a maps file")
     p.add_argument("--rows", action="store_true", help="print the per-row table too")
     p.add_argument("--list", action="store_true", help="list the design names and exit")
+    p.add_argument("--switch", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a design switch, e.g. false_ceiling=off (repeatable)")
     try:
         a = p.parse_args(argv)
     except SystemExit as e:
@@ -226,12 +228,17 @@ def main(argv=None):
         proc = lambda: from_procmaps(text)      # noqa: E731
     points = tuple(x.strip() for x in a.points.split(",")) if a.points else None
     designs = [a.design] if a.design else list(MAIN_DESIGNS)
-    for dn in designs:
-        try:
-            get_design(dn)
-        except UnknownDesignError as e:
-            print(f"sweep: {e}", file=sys.stderr)
-            return 2
+    switches = {}
+    for item in a.switch:
+        name, _, value = item.partition("=")
+        v = value.strip().lower()
+        switches[name.strip()] = (True if v in ("on", "true", "1", "yes") else
+                                  False if v in ("off", "false", "0", "no") else value.strip())
+    try:
+        designs = [get_design(dn, **switches) for dn in designs]
+    except UnknownDesignError as e:
+        print(f"sweep: {e}", file=sys.stderr)
+        return 2
     for dn in designs:
         res = run(dn, a.vmas, a.seed, proc, points, a.every)
         if a.json:

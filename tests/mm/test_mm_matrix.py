@@ -172,3 +172,22 @@ def test_false_ceiling_table_matches_notes():
                       "V7": 7, "V8": 9, "arch (F10)": 12}
     assert rows[0]["outcomes_false_d2b"] == ["LEAK_NODES"]
     assert [r["triggered"] for r in rows if r["fails_at"] == "V4"] == [False]
+
+
+@pytest.mark.parametrize("design", ["D2b-fixed", "D3s-fixed"])
+def test_fixed_switches_are_clean_like_d4(design):
+    """§3.2: with every switch at its fixed value D2b behaves like D4 as merged; the
+    sketch with a separate search limit (v4's fix) is clean too."""
+    res = sweep.run(design, proc=mm.reference_process, walkers=False)
+    assert all(r["outcomes"] == ["CLEAN"] for r in res["rows"])
+    _, r = mm.fork(mm.reference_process(dontcopy_neighbour="gap"), design, "F2@4")
+    assert r.triggered and r.outcomes == ["CLEAN"]
+
+
+def test_single_switch_false_ceiling():
+    d = mm.get_design("v2-marker", false_ceiling=False)
+    _, r = mm.fork(mm.reference_process(), d, "F3@2")
+    assert r.outcomes == ["CLEAN"]
+    _, r = mm.fork(mm.reference_process(), "v2-marker", "F3@2")
+    assert r.outcomes == ["LEAK_PGT"] and r.leaked_pgtables == 3
+    assert r.tables_left == {"pud": [0], "pmd": [0], "pte": [0x60_0000]}
