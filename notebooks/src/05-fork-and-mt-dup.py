@@ -97,7 +97,7 @@ child_mm, result = mm.fork(proc, design="6.8-marker", recorder=rec)
 print("outcome:", result.outcomes, "- child VMAs:", result.m, "- frames:", len(rec.frames))
 
 # %% tags=["nbval-ignore-output"]
-Stepper(rec)
+Stepper(rec, static=False)          # frames are drawn on demand, as you step
 
 # %% [markdown]
 # The same recording as text: the child tree's entries after each step of the loop.

@@ -30,18 +30,21 @@
 # %%
 from mapletree import mm
 from mapletree.viz import Recorder, Stepper
+from mapletree.exercises import slot_roles, layout_text
 
 proc = mm.reference_process()
 rec = Recorder()
-with rec.recording(proc.tree):
-    child, result = mm.fork(proc, design="6.12", recorder=rec)
-Stepper(rec, start=rec.first("dontcopy"))
+child, result = mm.fork(proc, design="6.12", recorder=rec)
+clear = next(f.index for f in rec.frames if f.func == "vma_iter_clear_gfp")
+print("outcome:", result.outcomes, "- the clear is frame", clear, "of", len(rec.frames))
+
+# %% tags=["nbval-ignore-output"]
+Stepper(rec, start=clear - 2, static=False)
 
 # %%
-print(result)
-for f in rec.frames:
-    if "DONTCOPY" in f.text or f.kind in ("store_type", "alloc") and "clear" in f.chain_text:
-        print(f"{f.kind:<10} {f.func:<22} {f.text}")
+for f in rec.frames[clear - 2: clear + 1]:
+    print(f"{f.kind:<10} {f.func:<20} {f.text}")
+print("child tree after the clear:", slot_roles(rec.frames[clear]))
 
 # %% [markdown]
 # Here the NULL store is an **exact fit**: `V4`'s neighbours on both sides are VMAs (no NULL to
@@ -50,15 +53,18 @@ for f in rec.frames:
 #
 # ## When the same removal needs nodes
 #
-# Change the neighbourhood and the same NULL store costs nodes. `measure` runs one store on a
-# fresh copy and counts allocations; the tree is the child's copy of a 44-VMA program (height
-# 2, not in RCU mode — `dup_mmap()` leaves RCU mode before the loop).
+# Change the neighbourhood and the same NULL store costs nodes. Each row below runs one NULL
+# store on a fresh tree and counts the nodes taken from the allocator. The first two rows use
+# the child's copy right after `__mt_dup()`, out of RCU mode as `dup_mmap()` has it; the
+# variant `"gap"` of the reference process moves `V4` so that it is the last entry of its leaf
+# and a hole follows it.
 
 # %%
 from mapletree.exercises import clear_cost_table
 
+print(f"{'clearing ...':<52} {'store type':<15} {'height':>6} {'nodes allocated':>16}")
 for row in clear_cost_table():
-    print(f"{row['case']:<52} {row['store_type']:<15} alloc {row['allocated']}  (request {row['request']})")
+    print(f"{row['case']:<52} {row['store_type']:<15} {row['height']:>6} {row['allocated']:>16}")
 
 # %% [markdown]
 # The rules (maple tree spec §3.3):
@@ -88,6 +94,17 @@ for line in transient_failure_demo():
     print(line)
 
 # %% [markdown]
+# The same pressure on a whole fork of the `"gap"` process: the v2 posting (`mas_store`, one
+# `GFP_NOWAIT` try) fails the fork — and its teardown then trips over the marker it wrote
+# (`CRASH_ZERO`, notebook 07) — while 6.12 forks without noticing.
+
+# %%
+for design in ("v2-marker:posted", "6.12"):
+    r = mm.fork_and_exit(mm.reference_process(dontcopy_neighbour="gap"), design,
+                         mm.Fault("F2", "V4", mode="transient"), walkers=False)
+    print(f"{design:<17} fork {'succeeds' if r.success else 'fails (-ENOMEM)'} -> {', '.join(r.outcomes)}")
+
+# %% [markdown]
 # ## What happens when it fails anyway
 #
 # If the `GFP_KERNEL` retry fails too, the store returns `-ENOMEM` and **the tree is
@@ -97,20 +114,26 @@ for line in transient_failure_demo():
 # every allocation from the clear on):
 
 # %%
-proc = mm.reference_process(dontcopy_neighbour="gap")    # V4 followed by a hole: its clear allocates
+proc = mm.reference_process(dontcopy_neighbour="gap")    # clearing V4 needs a spanning store
 rec = Recorder()
-with rec.recording(proc.tree):
-    child, result = mm.fork(proc, design="6.12", fail=("clear", "from", 1), recorder=rec)
-Stepper(rec, start=rec.first("failure"))
+child, result = mm.fork(proc, design="6.12", fail=("clear", "from", 1), recorder=rec,
+                        exit_on_failure=False)
+failed = next(f.index for f in rec.frames if f.kind == "failure")
+print("fork failed at", result.failed_at, "- retval", result.retval, "- child VMAs (map_count):", result.m)
+
+# %% tags=["nbval-ignore-output"]
+Stepper(rec, start=failed - 1, static=False)
 
 # %%
-print(result)
-print(mm.classify_slots(child))
+for f in rec.frames[failed - 1:]:
+    print(f"{f.kind:<10} {f.func:<20} {f.text}")
+    print(f"{'':<10} child tree: {slot_roles(f)}")
 
 # %% [markdown]
-# The child's tree after the failure, slot by slot: *child*, *NULL*, *stale*, *marker*. What
-# the kernel does next — write a marker over `V4`, or tear the copied prefix down — is the
-# subject of notebook 07.
+# Read the last lines: the failed store left the tree unchanged (`V4` is still the parent's
+# pointer). The 6.8–6.19 error path then writes `XA_ZERO_ENTRY` over exactly `V4`'s range — an
+# exact fit, the one store that is sure to need no memory — so that `exit_mmap()` knows where
+# the child's VMAs end. Why that marker, and what replaced it in 7.0, is notebook 07.
 
 # %% [markdown]
 # ## Summary
@@ -149,6 +172,8 @@ quiz = Quiz([
                       prompt="Clear v8 = [80, 85], the last entry of the first leaf [0, 85]: "
                              "which store type?"),
 ], title="Self-check 06")
+
+# %% tags=["nbval-ignore-output"]
 quiz
 
 # %%
