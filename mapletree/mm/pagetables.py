@@ -119,6 +119,10 @@ class PageTables:
     # --- read ----------------------------------------------------------------------
     def _pte_bases(self, start, end):
         """Existing PTE table bases meeting ``[start, end)``, ascending."""
+        first = round_down(start, PMD_SIZE)
+        if end - first <= 64 * PMD_SIZE:                # short range: probe each block
+            pte = self.pte
+            return [b for b in range(first, end, PMD_SIZE) if b in pte]
         out = []
         for b512 in sorted(self.pud):
             if b512 + P4D_SIZE <= start or b512 >= end:
