@@ -26,7 +26,7 @@ from .builders import (LayoutError, from_procmaps, from_ranges, random_process,
 from .designs import Design, UnknownDesignError, get_design, design_names, MAIN_DESIGNS
 from .faults import Fault, FaultError, enumerate_faults, parse_fault
 from .exit import Oops, Run, exit_mmap
-from .fork import dup_mmap, fork, fork_and_exit
+from .fork import dup_mmap, fork, fork_and_exit, tail_trim_cost
 from .result import CODES, ForkResult, check_child_copy, classify_slots, snapshot
 from . import walkers
 
@@ -35,7 +35,7 @@ __all__ = [
     "ProcMapsError", "LayoutError", "parse_procmaps", "from_procmaps", "from_ranges",
     "random_process", "reference_process", "Design", "UnknownDesignError", "get_design",
     "design_names", "MAIN_DESIGNS", "Fault", "FaultError", "enumerate_faults", "parse_fault",
-    "Oops", "Run", "exit_mmap", "dup_mmap", "fork", "fork_and_exit", "CODES", "ForkResult",
+    "Oops", "Run", "exit_mmap", "dup_mmap", "fork", "fork_and_exit", "tail_trim_cost", "CODES", "ForkResult",
     "check_child_copy", "classify_slots", "snapshot", "walkers", "new_child_mm",
     "VM_ACCOUNT", "VM_DONTCOPY", "VM_HUGETLB", "VM_WIPEONFORK", "MMF_OOM_SKIP", "MMF_UNSTABLE",
 ]

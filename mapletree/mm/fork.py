@@ -162,6 +162,7 @@ class LoopState:
     dup_vmas: list = field(default_factory=list)    # every vm_area_dup result
     build_allocs: int = 0                           # node allocations of the tree build
     entries_after: int = 0                          # tree entries above F when the loop stopped
+    alloc_at_failure: int = 0                       # allocator count when the failure hit
 
 
 def _fault_ctx(kernel, fault, point, index=None):
@@ -386,6 +387,7 @@ def dup_mmap(mm, oldmm, design, fault=None, run=None):
             run.event("fork", "dup_mmap", f"The copy succeeded: {mm.map_count} child VMAs; the "
                       "tree goes back to RCU mode.")
             return st
+        st.alloc_at_failure = kernel.alloc.allocated
         if st.failed_index is not None:
             fend = parent_vmas[st.failed_index].last
             st.entries_after = sum(1 for a, _, _ in mm.tree.ranges() if a > fend)
@@ -515,6 +517,7 @@ def fork(parent, design="6.8-marker", fault=None, *, fail=None, recorder=None,
             with trace.call("mmput"):
                 mmput(child, design, run)
         res.stopped = run.stopped
+        res.cleanup_allocs = kernel.alloc.allocated - st.alloc_at_failure
         assess(res, run, child, parent, before, st.dup_vmas, orphans,
                completed=exit_on_failure and run.stopped is None)
         res.events = [(k, fn, t) for k, fn, t, _ in run.events]
@@ -540,3 +543,41 @@ def fork_and_exit(parent, design="6.8-marker", fault=None, *, fail=None, recorde
            completed=run.stopped is None)
     res.events = [(k, fn, t) for k, fn, t, _ in run.events]
     return res
+
+
+def tail_trim_cost(parent, index):
+    """Thread point 7: what removing the not-yet-copied tail would cost at failure VMA
+    ``index``, compared with the marker and with destroying the tree.
+
+    On a fresh ``__mt_dup`` clone (RCU off, as in the loop) a NULL store over
+    ``[f, ULONG_MAX]`` is made with ``mas_store_gfp``; returns {"store_type",
+    "nodes_allocated", "marker_nodes", "destroy_nodes_freed"}.
+    """
+    from mapletree.core.tree import MapleTree
+    from mapletree.core.constants import MM_MT_FLAGS
+    v = parent.vmas()[index]
+    alloc = parent.kernel.alloc
+    out = {}
+    for what in ("trim", "marker", "destroy"):
+        t = MapleTree(MM_MT_FLAGS, allocator=alloc)
+        mt_dup(parent.tree, t)
+        t.set_rcu(False)
+        a0, f0 = alloc.allocated, alloc.freed
+        mas = MapleState(t, v.start, ULONG_MAX)
+        if what == "trim":
+            mas.store_gfp(None)
+            out["store_type"] = mas.store_type
+            out["nodes_allocated"] = alloc.allocated - a0
+        elif what == "marker":
+            mas.set_range(v.start, v.last)
+            mas.store(XA_ZERO_ENTRY)
+            out["marker_nodes"] = alloc.allocated - a0
+            out["marker_store_type"] = mas.store_type
+        else:
+            n = t.node_count()
+            t.destroy()
+            out["destroy_nodes_freed"] = alloc.freed - f0
+            out["tree_nodes"] = n
+            continue
+        t.destroy()
+    return out

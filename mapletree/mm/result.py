@@ -110,6 +110,7 @@ class ForkResult:
     problems: list = field(default_factory=list)
     build_allocs: int = 0
     entries_after: int = 0
+    cleanup_allocs: int = 0
 
     def row(self):
         return {"failure_point": self.fault, "outcomes": list(self.outcomes),

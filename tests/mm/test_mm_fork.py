@@ -207,3 +207,21 @@ def test_sweep_cli_json(capsys):
     assert text.strip().splitlines()[-1].startswith("6.8-marker: 30 VMAs, ")
     assert main(["sweep", "--design", "nope"]) == 2
     assert "unknown design" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("design", ["v2-marker", "v4-undo", "6.8-marker", "7.0-recovery"])
+def test_error_paths_need_no_memory(design):
+    """Invariant 9: after the first failure no step of the cleanup allocates a node."""
+    p = mm.reference_process(dontcopy_neighbour="gap")
+    for f in ["F2@4", "F3@0", "F3@6", "F7@3", "F9@2", "F9@8", "F10"]:
+        _, res = mm.fork(p, design, f, walkers=False)
+        assert res.triggered and res.cleanup_allocs == 0, (f, res)
+
+
+def test_thread_point_7_tail_trim_needs_memory():
+    p = mm.random_process(200, seed=0)
+    got = mm.tail_trim_cost(p, 100)
+    h = p.tree.height
+    assert got["store_type"] == "spanning_store" and 0 < got["nodes_allocated"] <= 3 * h + 1
+    assert got["marker_nodes"] == 0 and got["marker_store_type"] == "exact_fit"
+    assert got["destroy_nodes_freed"] == got["tree_nodes"] == p.tree.node_count()
