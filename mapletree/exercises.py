@@ -31,7 +31,7 @@ import html
 from dataclasses import dataclass, field
 
 __all__ = [
-    "Feedback", "Recipe", "Question", "ChoiceQuestion", "slot_roles", "StoreTypeQuestion", "NodeCountQuestion",
+    "Feedback", "Recipe", "Question", "ChoiceQuestion", "slot_roles", "group_hex", "StoreTypeQuestion", "NodeCountQuestion",
     "NextStepQuestion", "WalkQuestion", "LeakQuestion", "describe_fault",
     "child_copy", "clear_cost_table", "transient_failure_demo", "Quiz", "record_events", "STORE_TYPES",
     "ExerciseError", "measure", "apply_op", "op_text", "layout_text",
@@ -732,6 +732,21 @@ class LeakQuestion(Question):
 
 # ---------------------------------------------------------------------------
 # teaching helpers for the fork notebooks
+
+_HEX = None
+
+
+def group_hex(text):
+    """Write every hex number in ``text`` with ``_`` every four digits
+    (``0x7f0000400000`` -> ``0x7f00_0040_0000``), as Python's ``{:#_x}`` does:
+    easier to read, and stable under the notebook canonicalizer, which masks
+    long ungrouped hex numbers as memory addresses. Cost: O(len(text))."""
+    import re
+    global _HEX
+    if _HEX is None:
+        _HEX = re.compile(r"0x([0-9a-fA-F]+)")
+    return _HEX.sub(lambda m: f"{int(m.group(1), 16):#_x}", text)
+
 
 def slot_roles(frame, tree="child"):
     """One line classifying the entries of ``tree`` in a recorded frame, e.g.
