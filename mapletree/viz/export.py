@@ -24,7 +24,9 @@ h1{font-size:1.3em;margin:.2em 0}
  display:flex;gap:.5em;align-items:center;flex-wrap:wrap;z-index:2}
 button{font-size:1em;padding:.2em .7em}
 #narr{margin:.5em 0;min-height:3.6em}
-#chain{font-family:monospace;color:#555}
+#chain{font-family:monospace;color:#555;margin-left:.6em}
+#kind{background:#eef;border:1px solid #ccd;border-radius:3px;padding:0 .3em}
+#text{font-size:1.1em;margin-top:.25em}
 .frame{display:none}.frame.on{display:block}
 .frame svg{max-width:100%;height:auto}
 #count{font-weight:bold;min-width:9em}
@@ -82,11 +84,11 @@ def page_html(frames, title="maple tree walkthrough", description="", layout=Non
         '<button id="next">next ▶</button>'
         f'<input id="slider" type="range" min="0" max="{n - 1}" value="0" style="width:20em">'
         '<span id="count"></span>'
-        '<button id="pev">⏮ event</button><button id="nev">event ⏭</button>'
+        '<button id="pev">« event</button><button id="nev">event »</button>'
         '<label>ms/step <select id="speed"><option value="1500">1500</option>'
         '<option value="800" selected>800</option><option value="300">300</option>'
         '<option value="100">100</option></select></label></div>')
-    parts.append('<div id="narr"><div><code id="kind"></code></div><div id="chain"></div>'
+    parts.append('<div id="narr"><div><code id="kind"></code> <span id="chain"></span></div>'
                  '<div id="text"></div></div>')
     for i in range(n):
         parts.append(f'<div class="frame" id="frame{i}">{layout.svg(i)}</div>')

@@ -700,7 +700,11 @@ class Recorder:
         new = (new | declared["new"]) - copied
         # the core names the node it works on as "modified"; when its content did
         # not change it is drawn as the focus of the step instead
-        focus = (declared["modified"] | _nids(nodes.get("focus"))) - modified - new - copied
+        focus = declared["modified"] | _nids(nodes.get("focus"))
+        src = info.get("source")              # __mt_dup: the node being copied
+        if hasattr(src, "nid"):
+            focus.add(src.nid)
+        focus = focus - modified - new - copied
         modified = modified - new - copied
         freed = freed | declared["freed"]
         # written slots, by diff against the previous snapshot of the node

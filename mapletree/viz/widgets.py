@@ -65,7 +65,8 @@ def _speed_slider(interval):
     """Milliseconds per step of Play, jslink-ed to ``Play.interval``."""
     return widgets.IntSlider(value=int(interval), min=100, max=3000, step=100,
                              description="ms/step", readout=True,
-                             layout=widgets.Layout(width="230px"))
+                             style={"description_width": "55px"},
+                             layout=widgets.Layout(width="220px"))
 
 
 class Stepper(widgets.VBox):
@@ -99,18 +100,19 @@ class Stepper(widgets.VBox):
         self.play = widgets.Play(value=start, min=0, max=n - 1, step=1, interval=interval,
                                  description="play", show_repeat=False)
         self.slider = widgets.IntSlider(value=start, min=0, max=n - 1, step=1,
-                                        readout=True, continuous_update=True,
-                                        layout=lay(width="320px"), description="step")
+                                        readout=False, continuous_update=True,
+                                        layout=lay(width="300px"), description="step",
+                                        style={"description_width": "40px"})
         widgets.jslink((self.play, "value"), (self.slider, "value"))
         self.speed = _speed_slider(interval)
         widgets.jslink((self.speed, "value"), (self.play, "interval"))
-        bw = lay(width="auto")
+        bw = lay(width="76px", min_width="76px")
         self.b_prev = widgets.Button(description="◀ prev", layout=bw, tooltip="previous step")
         self.b_next = widgets.Button(description="next ▶", layout=bw, tooltip="next step",
                                      button_style="primary")
-        self.b_pev = widgets.Button(description="⏮ event", layout=bw,
+        self.b_pev = widgets.Button(description="« event", layout=bw,
                                     tooltip="previous event of interest")
-        self.b_nev = widgets.Button(description="event ⏭", layout=bw,
+        self.b_nev = widgets.Button(description="event »", layout=bw,
                                     tooltip="next event of interest (split, copy, failure, ...)")
         self.b_prev.on_click(lambda _: self.prev())
         self.b_next.on_click(lambda _: self.next())
@@ -127,7 +129,8 @@ class Stepper(widgets.VBox):
             self.view = self.html
         self.slider.observe(self._on_value, names="value")
         controls = widgets.HBox([self.play, self.b_prev, self.b_next, self.slider,
-                                 self.b_pev, self.b_nev, self.speed])
+                                 self.b_pev, self.b_nev, self.speed],
+                                layout=lay(flex_flow="row wrap", align_items="center"))
         children = [controls] if self.static else [controls, self.text]
         children.append(self.view)
         super().__init__(children, **kwargs)
@@ -222,14 +225,15 @@ class Comparator(widgets.VBox):
         self.play = widgets.Play(value=start, min=0, max=n - 1, interval=interval,
                                  show_repeat=False)
         self.slider = widgets.IntSlider(value=start, min=0, max=n - 1, description="step",
-                                        layout=widgets.Layout(width="360px"))
+                                        readout=False, style={"description_width": "40px"},
+                                        layout=widgets.Layout(width="300px"))
         widgets.jslink((self.play, "value"), (self.slider, "value"))
         self.speed = _speed_slider(interval)
         widgets.jslink((self.speed, "value"), (self.play, "interval"))
-        bw = widgets.Layout(width="auto")
+        bw = widgets.Layout(width="76px", min_width="76px")
         b_prev = widgets.Button(description="◀ prev", layout=bw)
         b_next = widgets.Button(description="next ▶", layout=bw, button_style="primary")
-        b_nev = widgets.Button(description="event ⏭", layout=bw)
+        b_nev = widgets.Button(description="event »", layout=bw)
         b_prev.on_click(lambda _: self.prev())
         b_next.on_click(lambda _: self.next())
         b_nev.on_click(lambda _: self.next_event())
@@ -239,7 +243,8 @@ class Comparator(widgets.VBox):
             s.children = s.children[1:]
         side = widgets.HBox([self.left, self.right],
                             layout=widgets.Layout(align_items="flex-start"))
-        controls = widgets.HBox([self.play, b_prev, b_next, self.slider, b_nev, self.speed])
+        controls = widgets.HBox([self.play, b_prev, b_next, self.slider, b_nev, self.speed],
+                                layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
         super().__init__([controls, side], **kwargs)
 
     def _on_value(self, change):
