@@ -38,17 +38,19 @@ next_steps = Quiz([
     NextStepQuestion(seq20, ("store", 85, 88, None), step=2),
     NextStepQuestion(seq20, ("store", 42, 42, None), step=3),
 ], title="Predict the next step")
+
+# %% tags=["nbval-ignore-output"]
 next_steps
 
 # %%
 print(next_steps.text())
 
-# %%
+# %% tags=["nbval-ignore-output"]
 from mapletree.viz import Recorder, Stepper
 t = seq7.build()
 with Recorder(t) as rec:
     t.store_range(80, 85, "v8")
-Stepper(rec)
+Stepper(rec, title="check question 1")
 
 # %% [markdown]
 # ## 2. Which store type will this be? (notebook 04)
@@ -67,6 +69,8 @@ store_types = Quiz([
                       ("erase", 100)),
     StoreTypeQuestion(seq20, ("store", 0, ULONG_MAX, "everything")),
 ], title="Which store type?")
+
+# %% tags=["nbval-ignore-output"]
 store_types
 
 # %%
@@ -87,6 +91,8 @@ node_counts = Quiz([
     NodeCountQuestion(seq20, ("store", 85, 88, None)),
     NodeCountQuestion(seq20, ("store", 30, 35, "child VMA")),
 ], title="How many nodes?")
+
+# %% tags=["nbval-ignore-output"]
 node_counts
 
 # %%
@@ -99,12 +105,18 @@ print(node_counts.text())
 # pick the one that does *not* come out clean (or "none of them").
 
 # %%
-designs = ("6.7-bulk", "v2-marker", "6.8-marker", "7.0-recovery")
+from mapletree import mm
+
 leaks = Quiz([
-    LeakQuestion.for_failure(("vma_dup", "at", "V3"), designs=designs),
-    LeakQuestion.for_failure(("dontcopy_clear", "at", "V4"), designs=designs),
-    LeakQuestion.for_failure(("arch_dup_mmap", "at", None), designs=designs),
+    LeakQuestion.for_failure(("vma_dup", "at", "V3"),
+                             designs=("6.7-bulk", "v2-marker:posted", "6.8-marker", "7.0-recovery")),
+    LeakQuestion.for_failure(("anon_vma_fork", "at", "V2"), designs=("6.7-bulk", "v2-marker", "7.0-recovery")),
+    LeakQuestion.for_failure(("anon_vma_fork", "at", "V0"), designs=("6.7-bulk", "v2-marker", "7.0-recovery")),
+    LeakQuestion.for_failure(("copy_page_range", "at", "V7"), designs=("v2-marker", "v4-undo", "6.8-marker")),
+    LeakQuestion.for_failure("F10", designs=("6.7-bulk", "v4-undo", "6.8-marker", "7.0-recovery")),
 ], title="Which design leaks?")
+
+# %% tags=["nbval-ignore-output"]
 leaks
 
 # %%
