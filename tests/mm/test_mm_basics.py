@@ -251,3 +251,17 @@ def test_fault_labels_and_errors():
     p = mm.reference_process()
     with pytest.raises(mm.FaultError, match="out of range"):
         mm.fork(p, "6.8-marker", "F3@9")
+
+
+def test_procmaps_of_a_live_process():
+    """The maps of this very process parse, build, fork and exit cleanly."""
+    try:
+        with open("/proc/self/maps") as fh:
+            text = fh.read()
+    except OSError:
+        pytest.skip("no /proc/self/maps here")
+    lines = parse(text)
+    p = mm.from_procmaps(text)
+    assert p.map_count == len(lines) > 10
+    res = mm.fork_and_exit(p, "7.0-recovery")
+    assert res.outcomes == ["CLEAN"]
