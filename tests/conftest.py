@@ -63,7 +63,8 @@ def chromium_page(browser):
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item, nextitem):
     """Stop shared resources the next test does not ask for (after its own teardown)."""
-    needed = set(nextitem.fixturenames) if nextitem is not None else set()
+    # nbval's notebook cells are items without fixtures.
+    needed = set(getattr(nextitem, "fixturenames", ()))
     # Stop dependants (the Lab server) before the browser they may use.
     for name in sorted(Shared.live, key=lambda n: n == "browser"):
         if name not in needed:
