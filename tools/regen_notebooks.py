@@ -60,7 +60,9 @@ def execute(path, timeout):
         resources={"metadata": {"path": str(path.parent)}},
     )
     try:
-        client.execute()
+        # The kernel's own stderr is only start-up chatter; cell errors and
+        # their tracebacks come back as messages and stop the run.
+        client.execute(stderr=subprocess.DEVNULL)
     finally:
         if km.has_kernel:
             km.shutdown_kernel(now=True)
