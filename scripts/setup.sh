@@ -7,7 +7,7 @@
 #   mt_python      find a Python >= 3.10 (PYTHON=/path overrides)
 #   mt_venv        .venv/ with this package and its [dev] extras, installed
 #                  with uv (itself pip-installed into the venv: one wheel),
-#                  or with pip when uv cannot be had; redone only when
+#                  or with pip when uv cannot be had (or MT_NO_UV=1); redone only when
 #                  pyproject.toml or the Python changes (.venv/.mt-stamp)
 #   mt_dot         Graphviz `dot`: apt-get install graphviz when root,
 #                  else stop with one line saying what to install
@@ -123,12 +123,14 @@ mt_venv() {
     start=$SECONDS
     rm -f "$MT_VENV/.mt-stamp"
     # uv resolves and installs the stack in seconds; pip takes minutes.
-    if [ ! -x "$MT_VENV/bin/uv" ]; then
+    if [ -n "${MT_NO_UV:-}" ]; then
+        mt_say "MT_NO_UV is set: using pip"
+    elif [ ! -x "$MT_VENV/bin/uv" ]; then
         mt_say "installing uv into .venv"
         "$vpy" -m pip install -q --disable-pip-version-check uv </dev/null >/dev/null 2>&1 \
             || mt_say "uv could not be installed; falling back to pip (slower)"
     fi
-    if [ -x "$MT_VENV/bin/uv" ]; then
+    if [ -z "${MT_NO_UV:-}" ] && [ -x "$MT_VENV/bin/uv" ]; then
         mt_say "installing mapletree[dev] into .venv with uv"
         if ! "$MT_VENV/bin/uv" pip install -q --python "$vpy" -e "$MT_ROOT[dev]" </dev/null; then
             mt_say "uv failed; falling back to pip (slower)"
