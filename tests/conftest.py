@@ -37,6 +37,18 @@ DOT_HINT = (
 # sets come out in the order the stored outputs have.
 os.environ.setdefault("PYTHONHASHSEED", "0")
 
+# Hypothesis defaults for the whole suite: no per-example deadline (2 shared
+# cores make timings noisy; speed is bench/'s business), and under CI a fixed
+# seed so a run can be repeated. Per-test @settings still override these.
+try:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("mapletree", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile("mapletree-ci", parent=settings.get_profile("mapletree"), derandomize=True, print_blob=True)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("mapletree-ci" if os.environ.get("CI") else "mapletree"))
+except ImportError:  # pragma: no cover - hypothesis is in the [dev] extras
+    pass
+
 sys.path.insert(0, str(Path(__file__).resolve().parent / "browser"))
 from labharness import CHROMIUM, Shared  # noqa: E402
 
