@@ -156,7 +156,7 @@ def frame_items(frame, max_nodes=MAX_NODES):
             _tree_items(root, ti, 0, None, None, frame, shown, items)
         for g in frame.ghosts:
             if g.tree == ti:
-                items.append(_Item((ti, g.node.nid), ti, g.depth, g.node.min, "ghost",
+                items.append(_Item((ti, "ghost", g.node.nid), ti, g.depth, g.node.min, "ghost",
                                    len(g.node.slots), parent=None, node=g.node, change="freed"))
     return items
 
@@ -250,7 +250,7 @@ class Layout:
         self.places = []
         for key in order:
             first, last, it = life[key]
-            kindc = "stub" if it.kind == "stub" else ("root" if it.kind == "root" else "node")
+            kindc = it.kind if it.kind in ("stub", "root", "ghost") else "node"
             gk = (it.tree, it.depth, kindc, it.min)
             cand = None
             for pid in groups.get(gk, ()):
@@ -415,7 +415,7 @@ class Layout:
             return _stub_table(None, self.cell_w)
         if pl["kind"] == "root":
             return _root_table(None, self.cell_w)
-        if self.orient == "LR":
+        if self.orient == "LR" and pl["kind"] in ("node", "ghost"):
             rows = "".join(f'<TR><TD WIDTH="{self.pivot_w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE"> '
                            f'</TD><TD WIDTH="{self.entry_w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE">'
                            f" </TD></TR>" for _ in range(pl["cells"]))

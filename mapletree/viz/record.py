@@ -569,7 +569,8 @@ class Recorder:
                 return
         self._trees.append(tree)
         given = name or getattr(tree, "name", None)
-        self._names[id(tree)] = given or f"tree{len(self._trees) - 1}"
+        k = len(self._trees) - 1
+        self._names[id(tree)] = given or ("tree" if k == 0 else f"tree{k}")
         if not given:
             self._auto.add(id(tree))
 
@@ -784,6 +785,18 @@ class Recorder:
 
     def __iter__(self):
         return iter(self.frames)
+
+    def stepper(self, **kw):
+        """A :class:`~mapletree.viz.widgets.Stepper` over the frames."""
+        from .widgets import Stepper
+        return Stepper(self, **kw)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        if not self.frames:
+            return {"text/plain": "<Recorder: no frames>"}
+        bundle = self.stepper()._repr_mimebundle_(include=include, exclude=exclude)
+        bundle["text/plain"] = f"<Recorder: {len(self.frames)} frames>"
+        return bundle
 
     def __getitem__(self, i):
         return self.frames[i]

@@ -89,7 +89,7 @@ def test_layout_is_stable_across_frames(golden):
     assert "empty tree" in d0
 
 
-def test_ghost_drawn_where_the_freed_node_was():
+def test_ghost_drawn_beside_and_new_root_takes_the_old_place():
     from mapletree.core.tree import MapleTree
     from mapletree.viz.record import Recorder
     t = MapleTree()
@@ -102,10 +102,13 @@ def test_ghost_drawn_where_the_freed_node_was():
     before = lay.dot(free - 1)
     after = lay.dot(free)
     old = rec.frames[free].ghosts[0].node.nid
+    root = rec.frames[free].trees[0].root.nid
     name = re.search(rf"^    (p\d+) \[label=<[^\n]*#{old} ", before, re.M).group(1)
     line = [ln for ln in after.splitlines() if ln.startswith(f"    {name} ")][0]
-    assert "(freed)" in line and 'STYLE="dashed"' in line
-    assert 'COLOR="#1a9641"' in after     # new nodes in green
+    assert f"#{root} " in line and 'COLOR="#1a9641"' in line     # new root, green, same place
+    ghost = [ln for ln in after.splitlines() if f"#{old} " in ln][0]
+    assert "(freed)" in ghost and 'STYLE="dashed"' in ghost
+    assert ghost.split()[0] != name
 
 
 def test_large_tree_collapses_to_stubs():
