@@ -1,0 +1,105 @@
+"""The teaching notebooks, driven as a student would in JupyterLab.
+
+For each notebook below: open a copy, Run All, find the first stepper (or
+comparator) — the one a lecturer starts with — press "next ▶", then move its
+step slider with the keyboard. After each action the narration text and the
+diagram (the SVG drawn by Graphviz) must change, and the slider's readout must
+follow. Screenshots go to test-artifacts/nb-<notebook>-<step>.png.
+
+The fork (05) and fork-failure (07) notebooks are the ones used live in a
+lecture; 02 and 04 cover the first steppers of the maple-tree part.
+"""
+
+from pathlib import Path
+
+import pytest
+from labharness import PANEL, assert_no_errors, open_notebook, run_all, screenshot, wait_idle
+from playwright.sync_api import expect
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# notebook -> (what the first widget is, minimum number of frames it must offer)
+CASES = {
+    "05-fork-and-mt-dup": ("Comparator", 8),
+    "07-when-fork-fails": ("Comparator", 40),
+    "02-address-space-to-tree": ("Stepper", 40),
+    "04-writes-in-depth": ("Stepper", 4),
+}
+
+_STATE_JS = """(el) => {
+  const vis = (e) => e && e.offsetParent !== null;
+  const narr = [...el.querySelectorAll('.mt-narration')].filter(vis).map(e => e.textContent.trim());
+  const svgs = [...el.querySelectorAll('.mt-svg svg')].filter(vis).map(e => e.outerHTML);
+  return {narration: narr.join(' || '), svg: svgs.join(''), nsvg: svgs.length};
+}"""
+
+
+def first_stepper(page):
+    """The output area of the first cell whose output holds a 'step' slider."""
+    outputs = page.locator(f"{PANEL} .jp-OutputArea-output").filter(
+        has=page.locator(".widget-slider", has=page.locator(".widget-label", has_text="step")))
+    expect(outputs.first).to_be_visible(timeout=60_000)
+    return outputs.first
+
+
+def state_of(area):
+    return area.evaluate(_STATE_JS)
+
+
+def wait_changed(area, before, timeout=20_000):
+    """Wait until both the narration and the SVG differ from ``before``."""
+    page = area.page
+    deadline = timeout / 250
+    for _ in range(int(deadline)):
+        now = state_of(area)
+        if now["narration"] != before["narration"] and now["svg"] != before["svg"] and now["nsvg"]:
+            return now
+        page.wait_for_timeout(250)
+    now = state_of(area)
+    raise AssertionError(f"diagram/narration did not change:\nbefore: {before['narration'][:300]}\n"
+                         f"after:  {now['narration'][:300]}\nsvg changed: {now['svg'] != before['svg']}")
+
+
+@pytest.mark.parametrize("name", list(CASES), ids=list(CASES))
+def test_first_stepper_next_and_slider(page, lab, name):
+    kind, min_frames = CASES[name]
+    open_notebook(page, lab.copy_notebook(ROOT / "notebooks" / f"{name}.ipynb"))
+    run_all(page)
+    assert_no_errors(page)
+
+    area = first_stepper(page)
+    area.scroll_into_view_if_needed()
+    slider = area.locator(".widget-slider", has=page.locator(".widget-label", has_text="step")).first
+    readout = slider.locator(".widget-readout")
+    expect(readout).to_have_text("0")
+    start = state_of(area)
+    assert start["nsvg"] >= (2 if kind == "Comparator" else 1), start
+    assert "step 1 of" in start["narration"], start["narration"][:200]
+    screenshot(page, f"nb-{name}-1-after-run-all")
+
+    # "next ▶" moves one frame: readout 1, new narration, new diagram
+    area.locator(".widget-button", has_text="next").first.click()
+    expect(readout).to_have_text("1")
+    after_next = wait_changed(area, start)
+    assert "step 2 of" in after_next["narration"]
+    screenshot(page, f"nb-{name}-2-after-next")
+
+    # the slider: focus its handle and press ArrowRight three times
+    handle = slider.locator(".noUi-handle")
+    handle.focus()
+    for _ in range(3):
+        handle.press("ArrowRight")
+    expect(readout).to_have_text("4")
+    after_slider = wait_changed(area, after_next)
+    assert "step 5 of" in after_slider["narration"]
+    wait_idle(page)
+    screenshot(page, f"nb-{name}-3-after-slider")
+
+    # jump to the end with the End key: the last frame of the (longer) recording
+    handle.press("End")
+    expect(readout).not_to_have_text("4")
+    total = int(readout.text_content()) + 1
+    assert total >= min_frames, f"{name}: only {total} frames"
+    last = wait_changed(area, after_slider)
+    assert f"step {total} of {total}" in last["narration"], last["narration"][:300]
+    screenshot(page, f"nb-{name}-4-last-step")
