@@ -305,7 +305,8 @@ def mas_destroy(mas):
         mas.tree.allocator.free(total)
         if trace.TRACER is not None:
             trace.emit("free", "mas_destroy",
-                       f"{total} unused preallocated node(s) handed back.",
+                       f"{total} node(s) the state still held (unused preallocations or "
+                       "replaced nodes) go back to the allocator.",
                        trees=(mas.tree,), count=total)
     mas.rsv.total = 0
     mas.rsv.head = 0

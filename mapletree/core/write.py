@@ -577,7 +577,13 @@ def mas_wmb_replace(mas, old):
         new.parent = None
         new.parent_slot = 0
         tree.root = new
+        old_height = tree.height
         mas_set_height(tree, mas.depth)
+        if trace.TRACER is not None and tree.height != old_height:
+            trace.emit("new_root", "mas_put_in_tree",
+                       f"A new root is installed: the tree {'grows' if tree.height > old_height else 'shrinks'}"
+                       f" from height {old_height} to {tree.height}.",
+                       trees=(tree,), nodes={"new": [new]}, height=tree.height)
     else:
         p = old.parent
         new.parent = p
