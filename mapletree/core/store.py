@@ -60,7 +60,7 @@ def mas_store(mas, entry):
         request = mas_prealloc_calc(mas, entry)
         if trace.TRACER is not None:
             trace.emit("store_type", "mas_wr_store_type",
-                       f"Store [{mas.index}, {mas.last}] is a {mas.store_type}; "
+                       f"Store [{mas.index}, {mas.last}] takes the {mas.store_type} path; "
                        f"it asks for {request} node(s).", trees=(mas.tree,),
                        store_type=mas.store_type, request=request)
         if request:

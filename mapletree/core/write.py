@@ -270,7 +270,7 @@ _STORE_TYPE_TEXT = {
 
 def _store_type_sentence(mas, request):
     text = _STORE_TYPE_TEXT.get(mas.store_type, mas.store_type)
-    return (f"Store [{mas.index}, {mas.last}] is a {mas.store_type}: {text}; "
+    return (f"Store [{mas.index}, {mas.last}] takes the {mas.store_type} path: {text}; "
             f"it asks for {request} node(s).")
 
 
