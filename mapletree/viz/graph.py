@@ -222,6 +222,7 @@ class Layout:
         self.show_legend = legend
         self.title = title
         self._svg = {}
+        self._tables = {}        # node tables by (snapshot, change, written slots, width)
         if orient not in ("auto", "TB", "LR"):
             raise ValueError("orient must be 'auto', 'TB' (nodes as rows) or 'LR' "
                              "(nodes as columns, for wide trees)")
@@ -265,7 +266,7 @@ class Layout:
                 groups.setdefault(gk, []).append(cand)
             pl = self.places[cand]
             pl["last"] = max(pl["last"], last)
-            pl["cells"] = max(pl["cells"], _max_cells(key, self.items))
+            pl["cells"] = max(pl["cells"], it.cells)      # the widest this item ever gets
             self.place_of[key] = cand
         # union of parent->child edges between places (for layout stability)
         self.union_edges = set()
@@ -408,7 +409,12 @@ class Layout:
             return f"{name} [label=<{_root_table(it, self.cell_w)}>];"
         if it.kind == "stub":
             return f"{name} [label=<{_stub_table(it, self.cell_w)}>];"
-        return f"{name} [label=<{self._node_table(it, pl, frame)}>];"
+        written = frame.written.get(it.node.nid, ()) if it.kind != "ghost" else ()
+        ck = (it.node.uid, it.kind, it.change, tuple(written), pl["cells"])
+        table = self._tables.get(ck)
+        if table is None:
+            table = self._tables[ck] = self._node_table(it, pl, frame)
+        return f"{name} [label=<{table}>];"
 
     def _placeholder(self, pl):
         if pl["kind"] == "stub":
@@ -554,15 +560,6 @@ class Layout:
 
     def __len__(self):
         return len(self.frames)
-
-
-def _max_cells(key, all_items):
-    m = 0
-    for items in all_items:
-        for it in items:
-            if it.key == key and it.cells > m:
-                m = it.cells
-    return m
 
 
 def _tree_label(tree):

@@ -126,3 +126,53 @@ def test_bad_input():
         tree_dot(42)
     with pytest.raises(ValueError):
         Layout([])
+
+
+def _big_dump(fanouts=(4, 16, 16), leaf_slots=4):
+    """A synthetic range_64 tree: 1 + 4 + 64 + 1024 = 1093 nodes."""
+    counter = [0]
+
+    def node(level, lo, hi):
+        if level == len(fanouts):
+            step = (hi - lo + 1) // leaf_slots
+            piv = [lo + step * (i + 1) - 1 for i in range(leaf_slots - 1)]
+            slots = []
+            for i in range(leaf_slots):
+                counter[0] += 1
+                slots.append(counter[0] if i % 2 else None)
+            return {"type": "leaf_64", "min": lo, "max": hi, "end": leaf_slots - 1,
+                    "pivots": piv, "slots": slots}
+        f = fanouts[level]
+        step = (hi - lo + 1) // f
+        piv = [lo + step * (i + 1) - 1 for i in range(f - 1)]
+        kids = []
+        for i in range(f):
+            a = lo if i == 0 else piv[i - 1] + 1
+            b = piv[i] if i < f - 1 else hi
+            kids.append(node(level + 1, a, b))
+        return {"type": "range_64", "min": lo, "max": hi, "end": f - 1, "pivots": piv,
+                "slots": kids}
+    return {"flags": 16, "height": 4, "root": node(0, 0, 4 * 16 * 16 * 4 * 1000 - 1)}
+
+
+def test_thousand_node_tree_reads_collapsed():
+    from mapletree.viz.record import Frame
+    snap = snapshot_from_dict(_big_dump())
+    assert snap.node_count() == 1093
+    target = "r.2.5.7"                     # a leaf deep in the tree
+    frame = Frame(0, "write", "mas_wr_slot_store", (), "x", (snap,),
+                  modified=frozenset({target}))
+    lay = Layout([frame])
+    src = lay.dot(0)
+    drawn = src.count("[label=<")
+    assert drawn < 50
+    for nid in ("r", "r.2", "r.2.5", target):
+        assert f" {nid}  " in src or f" {nid} " in src
+    stubs = re.findall(r"(\d+) subtrees<BR/>(\d+) nodes, (\d+) entries", src)
+    assert stubs
+    # the stubs and drawn nodes account for every node of the tree
+    shown_nodes = drawn - len(re.findall(r"subtree", src)) - 1      # minus stubs and legend
+    single = re.findall(r"slot \d+: (\d+) nodes", src)
+    assert shown_nodes + sum(int(n) for _, n, _ in stubs) + sum(map(int, single)) == 1093
+    svg = lay.svg(0)
+    assert svg.count('class="node"') == drawn
