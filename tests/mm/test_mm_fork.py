@@ -121,7 +121,8 @@ def test_uprobe_misreads_marker_adjacent_to_text():
 
 def test_walker_table_matches_notes():
     tab = walkers.table(designs=["6.7-bulk", "v2-marker:posted", "v4-undo", "6.8-marker",
-                                 "6.8-marker@6.12.0", "6.8-marker@6.12.117", "7.0-recovery"])
+                                 "6.8-marker@6.12.0", "6.8-marker@6.12.117", "7.0-recovery"],
+                         n=30)
     worst = {d: {w: min(c, key=list(walkers.STATUSES).index) for w, c in cells.items() if c}
              for d, cells in tab.items()}
     assert set(worst["6.7-bulk"].values()) == {"ok"}
