@@ -483,7 +483,7 @@ def fork(parent, design="6.8-marker", fault=None, *, fail=None, recorder=None,
         res.marker = st.marker
         res.build_allocs = st.build_allocs
         res.entries_after = st.entries_after
-        res.snapshot = snapshot(child, st.cleared)
+        res.snapshot = snapshot(child, st.cleared, {v.start: v.label for v in pvmas})
         if keep_tree:
             try:
                 res.tree = child.tree.to_dict()

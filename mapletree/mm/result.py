@@ -22,9 +22,10 @@ CODES = ("CLEAN", "LEAK_NODES", "LEAK_PGT", "LEAK_RSS", "LEAK_VMA", "LEAK_COMMIT
 CLASSES = ("child", "stale", "marker", "dontcopy_cleared", "null")
 
 
-def snapshot(mm, cleared=()):
+def snapshot(mm, cleared=(), names=None):
     """The child tree slot by slot: [(first, last, classification, label)] covering
-    0..ULONG_MAX, classification in child/stale/marker/dontcopy_cleared/null."""
+    0..ULONG_MAX, classification in child/stale/marker/dontcopy_cleared/null.
+    ``names`` maps a start address to the parent VMA label a marker covers."""
     out = []
     pos = 0
     cl = sorted(cleared)
@@ -47,7 +48,9 @@ def snapshot(mm, cleared=()):
         if first > pos:
             gap(pos, first - 1)
         if e is XA_ZERO_ENTRY:
-            out.append((first, last, "marker", "XA_ZERO_ENTRY"))
+            over = (names or {}).get(first)
+            out.append((first, last, "marker",
+                         f"XA_ZERO_ENTRY over {over}" if over else "XA_ZERO_ENTRY"))
         elif isinstance(e, VMA):
             out.append((first, last, "child" if e.mm is mm else "stale", e.label))
         else:
@@ -60,10 +63,15 @@ def snapshot(mm, cleared=()):
     return out
 
 
-def classify_slots(mm, cleared=()):
-    """Text table of :func:`snapshot` (one line per range)."""
-    return "\n".join(f"{a:#018x}-{b:#018x} {c:<16} {lbl}" for a, b, c, lbl in
-                     snapshot(mm, cleared))
+def classify_slots(obj, cleared=()):
+    """Text table of a slot classification, one line per range.
+
+    ``obj`` is an MM (its tree now) or a ForkResult (the child tree at the moment
+    dup_mmap returned, i.e. at the failure point, before any teardown).
+    """
+    snap = obj.snapshot if hasattr(obj, "snapshot") and isinstance(obj.snapshot, list) \
+        else snapshot(obj, cleared)
+    return "\n".join(f"{a:#018x}-{b:#018x} {c:<16} {lbl}" for a, b, c, lbl in snap)
 
 
 @dataclass

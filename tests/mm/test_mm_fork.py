@@ -43,7 +43,7 @@ def test_dontcopy_ranges_are_classified():
         (0x7F00_0000_0000, 0x7F00_000F_FFFF, "child", "V3"),
         (0x7F00_0010_0000, 0x7F00_0011_FFFF, "dontcopy_cleared", "V4"),
         (0x7F00_0012_0000, 0x7F00_0012_FFFF, "child", "V5"),
-        (0x7F00_0040_0000, 0x7F00_0040_0FFF, "marker", "XA_ZERO_ENTRY"),
+        (0x7F00_0040_0000, 0x7F00_0040_0FFF, "marker", "XA_ZERO_ENTRY over V6"),
         (0x7F00_8000_0000, 0x7F00_8000_1FFF, "stale", "V7"),
         (0x7FFD_FFFE_0000, 0x7FFD_FFFF_FFFF, "stale", "V8")]
     assert res.snapshot[0] == (0, 0x3F_FFFF, "null", "")
