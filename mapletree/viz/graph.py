@@ -200,25 +200,37 @@ def _tree_items(n, ti, depth, parent, port, frame, shown, items):
 
 # --------------------------------------------------------------------------- layout
 
+_LAYOUTS = [0]      # layouts made in this process: unique SVG ids in one page
+
+
 class Layout:
     """Stable placement of every item over the frames of one recording.
 
     Methods by purpose (cost; F frames, N items per frame):
 
-    * ``Layout(frames, max_nodes=48)``: collect items and assign places (O(F·N)).
+    * ``Layout(frames, max_nodes=48, orient="auto", id_prefix=None)``: collect items
+      and assign places (O(F·N)); ``orient`` "TB" draws nodes as rows, "LR" as
+      columns (chosen automatically when the widest rank would exceed ``max_width``
+      points); SVG ids get ``id_prefix`` (default: unique per Layout in the process).
     * ``dot(i)`` DOT source of frame ``i`` (O(N + places)); ``svg(i)`` rendered,
       sanitised SVG, cached (one ``dot`` run, ~10–500 ms by size).
     * ``legend_items()`` the change classes and roles the recording uses.
     """
 
     def __init__(self, frames, max_nodes=MAX_NODES, legend=True, title=None, orient="auto",
-                 max_width=1500):
+                 max_width=1500, id_prefix=None):
         if isinstance(frames, Frame):
             frames = [frames]
         self.frames = list(frames)
         if not self.frames:
             raise ValueError("Layout needs at least one frame")
         self.max_nodes = max_nodes
+        if id_prefix is None:
+            _LAYOUTS[0] += 1
+            id_prefix = "" if _LAYOUTS[0] == 1 else f"L{_LAYOUTS[0]}"
+        if not re.fullmatch(r"[A-Za-z0-9_-]*", id_prefix):
+            raise ValueError("id_prefix may only hold letters, digits, '_' and '-'")
+        self.id_prefix = id_prefix
         self.show_legend = legend
         self.title = title
         self._svg = {}
@@ -554,7 +566,7 @@ class Layout:
         """Rendered SVG of frame ``i`` (ids prefixed per frame, no version comments)."""
         got = self._svg.get(i)
         if got is None:
-            got = sanitize_svg(render_dot(self.dot(i)), prefix=f"f{i}_")
+            got = sanitize_svg(render_dot(self.dot(i)), prefix=f"{self.id_prefix}f{i}_")
             self._svg[i] = got
         return got
 
@@ -661,12 +673,12 @@ def _as_frame(obj, name="tree"):
 
 def tree_dot(obj, max_nodes=MAX_NODES, legend=True):
     """DOT source for a tree, snapshot, golden dump dict or frame."""
-    return Layout([_as_frame(obj)], max_nodes=max_nodes, legend=legend).dot(0)
+    return Layout([_as_frame(obj)], max_nodes=max_nodes, legend=legend, id_prefix="").dot(0)
 
 
-def tree_svg(obj, max_nodes=MAX_NODES, legend=True):
+def tree_svg(obj, max_nodes=MAX_NODES, legend=True, prefix="t"):
     """Sanitised SVG for a tree, snapshot, golden dump dict or frame."""
-    return Layout([_as_frame(obj)], max_nodes=max_nodes, legend=legend).svg(0)
+    return Layout([_as_frame(obj)], max_nodes=max_nodes, legend=legend, id_prefix=prefix).svg(0)
 
 
 def save_png(obj, path, max_nodes=MAX_NODES, dpi=110):

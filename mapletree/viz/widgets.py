@@ -24,7 +24,7 @@ from .record import Frame, Recorder
 STATIC_MAX = 40
 
 
-def _frames_of(obj):
+def _frames_of(obj, **layout_opts):
     if isinstance(obj, Layout):
         return obj
     if isinstance(obj, Recorder):
@@ -37,7 +37,7 @@ def _frames_of(obj):
         raise ValueError("nothing to show: the recording has no frames")
     if not all(isinstance(f, Frame) for f in frames):
         raise TypeError("expected a Recorder, a Layout or a list of Frame objects")
-    return Layout(frames)
+    return Layout(frames, **layout_opts)
 
 
 def narration_html(frame, k, n, title=None):
@@ -84,8 +84,8 @@ class Stepper(widgets.VBox):
     """
 
     def __init__(self, recording, start=0, static=None, interval=900, title=None,
-                 interest=None, **kwargs):
-        self.layout_ = _frames_of(recording)
+                 interest=None, orient="auto", max_nodes=48, **kwargs):
+        self.layout_ = _frames_of(recording, orient=orient, max_nodes=max_nodes)
         frames = self.layout_.frames
         n = len(frames)
         self.title = title
@@ -215,10 +215,11 @@ class Comparator(widgets.VBox):
     """
 
     def __init__(self, left, right, titles=("left", "right"), start=0, interval=900,
-                 static=False, **kwargs):
+                 static=False, orient="auto", max_nodes=48, **kwargs):
         t1, t2 = titles
-        self.left = Stepper(left, title=t1, static=static)
-        self.right = Stepper(right, title=t2, static=static)
+        self.left = Stepper(left, title=t1, static=static, orient=orient, max_nodes=max_nodes)
+        self.right = Stepper(right, title=t2, static=static, orient=orient,
+                             max_nodes=max_nodes)
         n = max(self.left.n, self.right.n)
         self.n = n
         start = max(0, min(int(start or 0), n - 1))

@@ -72,9 +72,18 @@ def test_svg_is_sanitised():
     assert "<!--" not in svg and "<?xml" not in svg
     assert svg.lstrip().startswith("<svg")
     ids = re.findall(r'id="([^"]+)"', svg)
-    assert ids and all(i.startswith("f0_") for i in ids)
+    assert ids and all(i.startswith("tf0_") for i in ids)
+    a, b = Layout([frames_from_case_stub()]), Layout([frames_from_case_stub()])
+    ida = set(re.findall(r'id="([^"]+)"', a.svg(0)))
+    idb = set(re.findall(r'id="([^"]+)"', b.svg(0)))
+    assert ida and not ida & idb              # two diagrams can share one page
     assert sanitize_svg('<svg><g id="a"><use href="#a"/></g></svg>', "x_") == \
         '<svg><g id="x_a"><use href="#x_a"/></g></svg>\n'
+
+
+def frames_from_case_stub():
+    from mapletree.viz.graph import _as_frame
+    return _as_frame(SMALL["one_leaf_zero"])
 
 
 def test_layout_is_stable_across_frames(golden):
@@ -98,7 +107,7 @@ def test_ghost_drawn_beside_and_new_root_takes_the_old_place():
     with Recorder(t) as rec:
         t.store_range(80, 85, "v8")
     lay = Layout(rec.frames)
-    free = [f.index for f in rec.frames if f.kind == "free"][0]
+    free = next(f.index for f in rec.frames if f.ghosts)
     before = lay.dot(free - 1)
     after = lay.dot(free)
     old = rec.frames[free].ghosts[0].node.nid
