@@ -105,8 +105,9 @@ def main(argv=None):
         verdict = "unchanged" if new == old else ("would change" if args.check else "rewritten")
         if new != old:
             stale += 1
-            if not args.check:
-                path.write_text(new, encoding="utf-8")
+        # The build step may have replaced the file on disk: always write.
+        if not args.check and path.read_text(encoding="utf-8") != new:
+            path.write_text(new, encoding="utf-8")
         print(f"{path.name}: {verdict} ({time.monotonic() - start:.1f} s)")
     if failed:
         print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
