@@ -18,7 +18,6 @@ from bisect import bisect_left
 from mapletree.core import trace
 from mapletree.core.constants import ULONG_MAX
 from mapletree.core.entries import XA_ZERO_ENTRY, xa_is_zero
-from mapletree.core.state import MapleState
 
 from .constants import (FIRST_USER_ADDRESS, MMF_OOM_SKIP, PMD_SIZE, USER_PGTABLES_CEILING,
                         VM_ACCOUNT)

@@ -18,16 +18,16 @@ from mapletree.core import trace
 from mapletree.core.alloc import GFP_KERNEL, GFP_NOWAIT
 from mapletree.core.constants import ULONG_MAX
 from mapletree.core.dup import mt_dup
-from mapletree.core.entries import XA_ZERO_ENTRY, xa_is_zero
+from mapletree.core.entries import XA_ZERO_ENTRY
 from mapletree.core.errors import NoMemoryError
 from mapletree.core.state import MapleState
 
 from .constants import (EINTR, ENOMEM, MMF_OOM_SKIP, MMF_UNSTABLE, PAGE_SIZE, PMD_SIZE,
                         VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED_MASK, VM_WIPEONFORK, round_down)
 from .designs import get_design
-from .exit import (Oops, Run, mmput, exit_mmap, recovery_70, tree_written, undo_dup_mmap,
+from .exit import (Oops, Run, mmput, recovery_70, tree_written, undo_dup_mmap,
                    undo_sketch)
-from .faults import Fault, FaultError, parse_fault
+from .faults import parse_fault
 from .mm import new_child_mm
 from .vma import VMA
 

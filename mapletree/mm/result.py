@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from mapletree.core.constants import ULONG_MAX
 from mapletree.core.entries import XA_ZERO_ENTRY
 
-from .constants import PAGE_SIZE, VM_ACCOUNT
+from .constants import VM_ACCOUNT
 from .vma import VMA
 
 CODES = ("CLEAN", "LEAK_NODES", "LEAK_PGT", "LEAK_RSS", "LEAK_VMA", "LEAK_COMMIT",

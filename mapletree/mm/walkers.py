@@ -20,7 +20,6 @@ swap entries were copied, the OOM killer picked it) unless a structural reason r
 out; walkers only read, they change nothing.
 """
 
-from mapletree.core.constants import ULONG_MAX
 from mapletree.core.entries import XA_ZERO_ENTRY
 from mapletree.core.state import MapleState
 

@@ -4,8 +4,8 @@ and the process builders."""
 import pytest
 
 from mapletree import mm
-from mapletree.mm.constants import (PMD_SIZE, VM_ACCOUNT, VM_DONTCOPY, VM_EXEC, VM_GROWSDOWN,
-                                    VM_READ, VM_SHARED, VM_WIPEONFORK, VM_WRITE)
+from mapletree.mm.constants import (VM_ACCOUNT, VM_DONTCOPY, VM_EXEC, VM_GROWSDOWN, VM_READ,
+                                    VM_WIPEONFORK, VM_WRITE)
 from mapletree.mm.pagetables import PageTables
 from mapletree.mm.procmaps import ProcMapsError, parse
 

@@ -7,7 +7,6 @@ import pytest
 
 from mapletree import mm
 from mapletree.core import trace
-from mapletree.core.entries import XA_ZERO_ENTRY
 from mapletree.mm import sweep, walkers
 from mapletree.mm.constants import MMF_OOM_SKIP, MMF_UNSTABLE, VM_DONTCOPY
 
