@@ -84,22 +84,24 @@ def test_first_stepper_next_and_slider(page, lab, name):
     assert "step 2 of" in after_next["narration"]
     screenshot(page, f"nb-{name}-2-after-next")
 
-    # the slider: focus its handle and press ArrowRight three times
+    # the slider: focus its handle and press ArrowRight (three times, or up to the end)
     handle = slider.locator(".noUi-handle")
+    top = int(float(handle.get_attribute("aria-valuemax")))
+    moves = min(3, top - 1)
     handle.focus()
-    for _ in range(3):
+    for _ in range(moves):
         handle.press("ArrowRight")
-    expect(readout).to_have_text("4")
+    expect(readout).to_have_text(str(1 + moves))
     after_slider = wait_changed(area, after_next)
-    assert "step 5 of" in after_slider["narration"]
+    assert f"step {2 + moves} of" in after_slider["narration"]
     wait_idle(page)
     screenshot(page, f"nb-{name}-3-after-slider")
 
     # jump to the end with the End key: the last frame of the (longer) recording
     handle.press("End")
-    expect(readout).not_to_have_text("4")
-    total = int(readout.text_content()) + 1
+    expect(readout).to_have_text(str(top))
+    total = top + 1
     assert total >= min_frames, f"{name}: only {total} frames"
-    last = wait_changed(area, after_slider)
+    last = wait_changed(area, after_slider) if top > 1 + moves else state_of(area)
     assert f"step {total} of {total}" in last["narration"], last["narration"][:300]
     screenshot(page, f"nb-{name}-4-last-step")
