@@ -295,6 +295,27 @@ def _find_allocating_clear(vmas):
 
 
 def _sc_dontcopy_alloc():
+    """The 6.12 fork of the reference process with a hole before V4: the NULL store
+    over the DONTCOPY VMA merges with the hole across leaves and allocates. Falls back
+    to a core-only replay when the process model is missing."""
+    try:
+        from mapletree import mm
+        proc = mm.reference_process(dontcopy_neighbour="gap")
+    except (ImportError, AttributeError, TypeError):
+        return _sc_dontcopy_alloc_core()
+    rec = _rec()
+    mm.fork(proc, design="6.12", recorder=rec)
+    frames = rec.frames
+    clear = next((i for i, f in enumerate(frames)
+                  if f.kind == "fork" and f.func == "vma_iter_clear_gfp"), None)
+    if clear is None:
+        return rec
+    start = max((i for i in range(clear) if frames[i].kind == "fork"
+                 and frames[i].func != "vma_iter_clear_gfp"), default=0)
+    return frames[start:clear + 1]
+
+
+def _sc_dontcopy_alloc_core():
     """__mt_dup, RCU off, then the NULL store over a DONTCOPY VMA needs new nodes."""
     MapleTree = _core()
     mt_dup = _dup()

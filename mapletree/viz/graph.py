@@ -51,6 +51,8 @@ ROLE_STYLE = {
     "internal": ("#fee391", "#662506", "internal entry"),
     "parent": ("#fdd0a2", "#7f2704", "parent VMA"),
 }
+#: line style of a slot's border by role (so roles read without colour too)
+ROLE_LINE = {"stale": "dashed", "dontcopy": "dotted"}
 WRITTEN_COLOR = "#d7191c"
 
 FONT = "Helvetica"
@@ -479,25 +481,9 @@ class Layout:
                 f'<FONT POINT-SIZE="9" COLOR="{"#808080" if ghost else "#000000"}">{head}'
                 f"</FONT></TD></TR>"]
         cells = []
-        for i, s in enumerate(n.slots):
+        for i, sl in enumerate(n.slots):
             attrs = f'PORT="s{i}" WIDTH="{w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE"'
-            if isinstance(s, EntrySnap):
-                fill, font, _ = ROLE_STYLE.get(s.role, ROLE_STYLE["value"])
-                text = _esc(s.label)
-                if s.role == "marker":
-                    text = f"<B>{text}</B>"
-                size = 8 if s.role != "null" else 7
-                if ghost:
-                    fill, font = "#f7f7f7", "#a0a0a0"
-            else:
-                fill, font, size = "#ffffff", "#404040", 8
-                text = f"gap {_esc(fmt_index(n.gaps[i]))}" if n.gaps is not None else "•"
-            if i in written:
-                attrs += f' BORDER="2" COLOR="{WRITTEN_COLOR}"'
-            else:
-                attrs += ' COLOR="#909090"'
-            cells.append(f'<TD {attrs} BGCOLOR="{fill}"><FONT POINT-SIZE="{size}" '
-                         f'COLOR="{font}">{text}</FONT></TD>')
+            cells.append(self._slot_cell(n, i, sl, ghost, written, attrs))
         cells += [f'<TD WIDTH="{w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE" BORDER="0"> </TD>'] * pad
         rows.append("<TR>" + "".join(cells) + "</TR>")
         piv = []
@@ -528,6 +514,8 @@ class Layout:
             text = f"gap {_esc(fmt_index(n.gaps[i]))}" if n.gaps is not None else "•"
         if i in written:
             attrs += f' BORDER="2" COLOR="{WRITTEN_COLOR}"'
+        elif isinstance(s, EntrySnap) and s.role in ROLE_LINE and not ghost:
+            attrs += f' STYLE="{ROLE_LINE[s.role]}" BORDER="2" COLOR="{ROLE_STYLE[s.role][1]}"'
         else:
             attrs += ' COLOR="#909090"'
         return (f'<TD {attrs} BGCOLOR="{fill}"><FONT POINT-SIZE="{size}" '
@@ -610,7 +598,9 @@ def _legend_table(leg):
                   f'COLOR="{colour}"{style}> </TD>')
         else:
             label = "ZERO" if name == "marker" else " "
-            sw = (f'<TD WIDTH="24" HEIGHT="12" FIXEDSIZE="TRUE" BGCOLOR="{fill}" BORDER="1">'
+            line = (f' STYLE="{ROLE_LINE[name]}" BORDER="2" COLOR="{colour}"'
+                    if name in ROLE_LINE else ' BORDER="1"')
+            sw = (f'<TD WIDTH="24" HEIGHT="12" FIXEDSIZE="TRUE" BGCOLOR="{fill}"{line}>'
                   f'<FONT POINT-SIZE="6" COLOR="{colour}">{label}</FONT></TD>')
         rows.append(f'<TR>{sw}<TD ALIGN="LEFT"><FONT POINT-SIZE="8">{_esc(text)}</FONT></TD></TR>')
     return ('<TABLE BORDER="1" COLOR="#c0c0c0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="1">'

@@ -90,7 +90,7 @@ class Stepper(widgets.VBox):
         n = len(frames)
         self.title = title
         if interest is None:
-            self.events = [f.index for f in frames if f.interesting]
+            self.events = [i for i, f in enumerate(frames) if f.interesting]
         else:
             wanted = set(interest)
             self.events = [i for i, f in enumerate(frames) if f.kind in wanted]
