@@ -28,7 +28,8 @@ button{font-size:1em;padding:.2em .7em}
 #kind{background:#eef;border:1px solid #ccd;border-radius:3px;padding:0 .3em}
 #text{font-size:1.1em;margin-top:.25em}
 .frame{display:none}.frame.on{display:block}
-.frame svg{max-width:100%;height:auto}
+.frame{overflow:auto}
+body.fit .frame svg{max-width:100%;height:auto}
 #count{font-weight:bold;min-width:9em}
 """
 
@@ -53,6 +54,8 @@ document.getElementById('next').onclick=function(){stop();show(k+1);};
 document.getElementById('pev').onclick=function(){stop();ev(-1);};
 document.getElementById('nev').onclick=function(){stop();ev(1);};
 pb.onclick=play;s.oninput=function(){stop();show(+s.value);};
+var fit=document.getElementById('fit');fit.onchange=function(){
+document.body.classList.toggle('fit',fit.checked);};document.body.classList.add('fit');
 document.addEventListener('keydown',function(e){if(e.key=='ArrowRight'||e.key==' '){
 e.preventDefault();stop();show(k+1);}else if(e.key=='ArrowLeft'){stop();show(k-1);}});
 show(0);})();
@@ -87,7 +90,8 @@ def page_html(frames, title="maple tree walkthrough", description="", layout=Non
         '<button id="pev">« event</button><button id="nev">event »</button>'
         '<label>ms/step <select id="speed"><option value="1500">1500</option>'
         '<option value="800" selected>800</option><option value="300">300</option>'
-        '<option value="100">100</option></select></label></div>')
+        '<option value="100">100</option></select></label>'
+        '<label><input id="fit" type="checkbox" checked> fit width</label></div>')
     parts.append('<div id="narr"><div><code id="kind"></code> <span id="chain"></span></div>'
                  '<div id="text"></div></div>')
     for i in range(n):

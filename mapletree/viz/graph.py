@@ -389,10 +389,11 @@ class Layout:
             style = ""
             if it.kind == "stub":
                 style = ', style="dashed", color="#909090"'
+            box = "" if it.kind == "stub" else ":box"
             if lr:
-                out.append(f"  p{a}:s{it.port}:e -> p{b}:w [weight=2{style}];")
+                out.append(f"  p{a}:s{it.port}:e -> p{b}{box}:w [weight=2{style}];")
             else:
-                out.append(f"  p{a}:s{it.port}:s -> p{b}:n [weight=2{style}];")
+                out.append(f"  p{a}:s{it.port}:s -> p{b}{box}:n [weight=2{style}];")
         for a, b in sorted(self.union_edges - visible):
             out.append(f"  p{a} -> p{b} [style=invis, weight=1];")
         if lr:       # trees side by side: chain each tree's last rank to the next root
@@ -439,16 +440,18 @@ class Layout:
             rows = "".join(f'<TR><TD WIDTH="{self.pivot_w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE"> '
                            f'</TD><TD WIDTH="{self.entry_w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE">'
                            f" </TD></TR>" for _ in range(pl["cells"]))
-            return (f'<TABLE BORDER="1" CELLBORDER="1" CELLSPACING="0" CELLPADDING="1">'
-                    f'<TR><TD COLSPAN="2" HEIGHT="30"> </TD></TR>{rows}</TABLE>')
+            return self._wrap(f'<TABLE BORDER="1" CELLBORDER="1" CELLSPACING="0" CELLPADDING="1">'
+                              f'<TR><TD COLSPAN="2" HEIGHT="30"><FONT POINT-SIZE="8"> <BR/> '
+                              f'</FONT></TD></TR>{rows}</TABLE>', 1, 0)
         w = self.cell_w
         cells = "".join(f'<TD WIDTH="{w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE"> </TD>'
                         for _ in range(pl["cells"]))
         piv = "".join(f'<TD WIDTH="{w}" HEIGHT="14" FIXEDSIZE="TRUE"> </TD>'
                       for _ in range(pl["cells"]))
-        return (f'<TABLE BORDER="1" CELLBORDER="1" CELLSPACING="0" CELLPADDING="1">'
-                f'<TR><TD COLSPAN="{pl["cells"]}" HEIGHT="16"> </TD></TR>'
-                f"<TR>{cells}</TR><TR>{piv}</TR></TABLE>")
+        return self._wrap(f'<TABLE BORDER="1" CELLBORDER="1" CELLSPACING="0" CELLPADDING="1">'
+                          f'<TR><TD COLSPAN="{pl["cells"]}" HEIGHT="16" CELLPADDING="2">'
+                          f'<FONT POINT-SIZE="9"> </FONT></TD></TR>'
+                          f"<TR>{cells}</TR><TR>{piv}</TR></TABLE>", 1, 0)
 
     def _node_table(self, it, pl, frame):
         n = it.node
@@ -476,7 +479,7 @@ class Layout:
             head += "  DEAD"
         if ghost:
             head += "  (freed)"
-        rows = [f'<TR><TD COLSPAN="{ncells}" HEIGHT="16" BGCOLOR="{head_fill}" CELLPADDING="2" '
+        rows = [f'<TR><TD COLSPAN="{len(n.slots)}" HEIGHT="16" BGCOLOR="{head_fill}" CELLPADDING="2" '
                 f'COLOR="#909090">'
                 f'<FONT POINT-SIZE="9" COLOR="{"#808080" if ghost else "#000000"}">{head}'
                 f"</FONT></TD></TR>"]
@@ -484,7 +487,6 @@ class Layout:
         for i, sl in enumerate(n.slots):
             attrs = f'PORT="s{i}" WIDTH="{w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE"'
             cells.append(self._slot_cell(n, i, sl, ghost, written, attrs))
-        cells += [f'<TD WIDTH="{w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE" BORDER="0"> </TD>'] * pad
         rows.append("<TR>" + "".join(cells) + "</TR>")
         piv = []
         for i in range(len(n.slots)):
@@ -494,11 +496,11 @@ class Layout:
                 t = "(max)"
             piv.append(f'<TD WIDTH="{w}" HEIGHT="14" FIXEDSIZE="TRUE" BORDER="0">'
                        f'<FONT POINT-SIZE="7" COLOR="#606060">{_esc(t)}</FONT></TD>')
-        piv += [f'<TD WIDTH="{w}" HEIGHT="14" FIXEDSIZE="TRUE" BORDER="0"> </TD>'] * pad
         rows.append("<TR>" + "".join(piv) + "</TR>")
         sty = ' STYLE="dashed"' if style == "dashed" else ""
-        return (f'<TABLE BORDER="{width}" COLOR="{border}"{sty} CELLBORDER="1" CELLSPACING="0" '
-                f'CELLPADDING="1">' + "".join(rows) + "</TABLE>")
+        return self._wrap(f'<TABLE BORDER="{width}" COLOR="{border}"{sty} CELLBORDER="1" '
+                          f'CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>",
+                          width, pad)
 
     def _slot_cell(self, n, i, s, ghost, written, attrs):
         if isinstance(s, EntrySnap):
@@ -541,13 +543,26 @@ class Layout:
                    f'ALIGN="RIGHT"><FONT POINT-SIZE="7" COLOR="#606060">{_esc(t)}</FONT></TD>')
             attrs = f'PORT="s{i}" WIDTH="{self.entry_w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE"'
             rows.append("<TR>" + piv + self._slot_cell(n, i, sl, ghost, written, attrs) + "</TR>")
-        for _ in range(pad):
-            rows.append(f'<TR><TD WIDTH="{self.pivot_w}" HEIGHT="{CELL_H}" FIXEDSIZE="TRUE" '
-                        f'BORDER="0"> </TD><TD WIDTH="{self.entry_w}" HEIGHT="{CELL_H}" '
-                        f'FIXEDSIZE="TRUE" BORDER="0"> </TD></TR>')
         sty = ' STYLE="dashed"' if style == "dashed" else ""
-        return (f'<TABLE BORDER="{width}" COLOR="{border}"{sty} CELLBORDER="1" CELLSPACING="0" '
-                f'CELLPADDING="1">' + "".join(rows) + "</TABLE>")
+        return self._wrap(f'<TABLE BORDER="{width}" COLOR="{border}"{sty} CELLBORDER="1" '
+                          f'CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>",
+                          width, pad)
+
+    def _wrap(self, inner, border, pad):
+        """Put a node's table in a borderless frame of constant size: the border is
+        drawn around the real slots only, the padding to the widest size the node ever
+        takes stays outside it (port ``box`` is the table itself)."""
+        cp = 3 - border
+        if self.orient == "LR":
+            spacer = (f'<TR><TD HEIGHT="{pad * CELL_H}" WIDTH="1" FIXEDSIZE="TRUE"> </TD></TR>'
+                      if pad else "")
+            return (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
+                    f'<TR><TD PORT="box" CELLPADDING="{cp}">{inner}</TD></TR>{spacer}</TABLE>')
+        spacer = (f'<TD WIDTH="{pad * self.cell_w}" HEIGHT="1" FIXEDSIZE="TRUE"> </TD>'
+                  if pad else "")
+        return (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
+                f'<TR><TD PORT="box" CELLPADDING="{cp}" VALIGN="TOP">{inner}</TD>{spacer}'
+                f"</TR></TABLE>")
 
     # ----- SVG
     def svg(self, i):

@@ -49,7 +49,7 @@ def test_dot_content_of_arange_tree():
     text = tree_dot(SMALL["arange_two_leaves"])
     assert "arange_64" in text and "max gap @1" in text
     assert "gap 4000" in text
-    assert 'p0:s0:s -> p1:n' in text and 'p0:s1:s -> p2:n' in text
+    assert 'p0:s0:s -> p1:box:n' in text and 'p0:s1:s -> p2:box:n' in text
     assert "≤0xfff" not in text and "≤4095" in text
 
 
