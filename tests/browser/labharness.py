@@ -13,7 +13,8 @@ Helpers for tests (all take the Playwright ``page``):
 - ``run_all(page)``              clear outputs, Run -> Run All Cells, wait until every
   code cell has run ([1]..[n]) and the kernel is idle; raises on a cell error;
 - ``wait_idle(page)``            wait until the kernel is idle again (after a click);
-- ``assert_no_errors(page)``     no traceback in any output, no widget that failed
+- ``assert_no_errors(page)``     no traceback in any output (cells tagged
+  ``raises-exception`` excepted), no widget that failed
   to render ("Error displaying widget", a view stuck at "Loading widget...");
 - ``screenshot(page, name)``     save ``test-artifacts/<name>.png``; returns its path.
 
@@ -336,14 +337,27 @@ def run_all(page, timeout=180):
 _PROBLEMS_JS = r"""(panel) => {
   const p = document.querySelector(panel);
   if (!p) return ['no notebook panel is visible'];
-  const problems = [];
-  for (const e of p.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')) {
-    if (/Traceback|Error:/.test(e.textContent)) problems.push(e.textContent.slice(0, 2000));
+  // Cells tagged raises-exception are expected to show a traceback.
+  const nb = window.jupyterapp && window.jupyterapp.shell.currentWidget
+    && window.jupyterapp.shell.currentWidget.content;
+  const expected = new Set();
+  if (nb && nb.widgets) {
+    for (const w of nb.widgets) {
+      const tags = (w.model.getMetadata && w.model.getMetadata('tags')) || [];
+      if (tags.includes('raises-exception')) expected.add(w.node);
+    }
   }
-  for (const e of p.querySelectorAll('.jp-OutputArea-output')) {
-    const t = e.textContent;
-    if (/Error displaying widget|Error rendering|Loading widget\.\.\./.test(t) && !e.querySelector('.jp-RenderedText')) {
-      problems.push('widget: ' + t.slice(0, 300));
+  const problems = [];
+  for (const cell of p.querySelectorAll('.jp-CodeCell')) {
+    if (expected.has(cell)) continue;
+    for (const e of cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')) {
+      if (/Traceback|Error:/.test(e.textContent)) problems.push(e.textContent.slice(0, 2000));
+    }
+    for (const e of cell.querySelectorAll('.jp-OutputArea-output')) {
+      const t = e.textContent;
+      if (/Error displaying widget|Error rendering|Loading widget\.\.\./.test(t) && !e.querySelector('.jp-RenderedText')) {
+        problems.push('widget: ' + t.slice(0, 300));
+      }
     }
   }
   return problems;

@@ -1,12 +1,16 @@
 """The browser harness works end to end: server, kernel, widgets, Graphviz.
 
-A throwaway notebook (written under the served root, never committed) shows a
-Graphviz SVG inside an ``ipywidgets.HTML`` with an "add node" button. Run All
-must render one node; each click must redraw the SVG through the kernel.
+Throwaway notebooks are written under the served root (never committed):
+
+- a Graphviz SVG inside an ``ipywidgets.HTML`` with an "add node" button: Run
+  All must render one node; each click must redraw the SVG through the kernel;
+- a failing cell after one tagged ``raises-exception``: run_all and
+  assert_no_errors must report the failure and only it.
 """
 
 import nbformat
-from labharness import PANEL, open_notebook, run_all, screenshot, wait_idle
+import pytest
+from labharness import PANEL, assert_no_errors, open_notebook, run_all, screenshot, wait_idle
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from playwright.sync_api import expect
 
@@ -66,3 +70,22 @@ def test_button_redraws_graphviz_svg(page, lab):
     expect(page.locator(f"{PANEL} .widget-html-content svg g.node title")).to_have_text(["n0", "n1", "n2"])
     assert page.locator(f"{PANEL} .widget-html-content").inner_html() != before
     screenshot(page, "harness-smoke-2-after-two-clicks")
+
+
+def test_cell_errors_are_reported_but_expected_ones_are_not(page, lab):
+    expected = new_code_cell("raise ValueError('shown on purpose')", metadata={"tags": ["raises-exception"]})
+    nb = new_notebook(
+        cells=[new_code_cell("x = 1"), expected, new_code_cell("1 / 0"), new_code_cell("print('never runs')")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    path = lab.scratch_dir() / "errors.ipynb"
+    nbformat.write(nb, path)
+    open_notebook(page, path)
+
+    with pytest.raises(AssertionError, match="ZeroDivisionError") as run_error:
+        run_all(page, timeout=60)
+    with pytest.raises(AssertionError, match="ZeroDivisionError") as check_error:
+        assert_no_errors(page)
+    assert "shown on purpose" not in str(check_error.value)
+    assert page.locator(f"{PANEL} .jp-CodeCell").last.locator(".jp-OutputArea-output").count() == 0
+    assert str(run_error.value).startswith("a cell failed during Run All")
