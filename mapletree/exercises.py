@@ -225,7 +225,7 @@ def measure(recipe, op):
     """Run ``op`` on a fresh tree built from ``recipe`` and report what it cost.
 
     Returns a dict: ``store_type``, ``allocated`` (nodes taken from the
-    allocator by this op), ``freed`` (nodes freed, RCU-deferred included),
+    allocator by this op), ``freed`` (nodes freed, RCU-deferred ones included),
     ``nodes_before``/``nodes_after``, ``height_before``/``height_after`` and
     ``funcs`` (the kernel functions that emitted events, in order, no repeats).
     Mirrors no single kernel function: it is the bookkeeping a lecturer does by
@@ -234,7 +234,7 @@ def measure(recipe, op):
     from mapletree.core.alloc import NodeAllocator
     alloc = NodeAllocator()
     tree = recipe.build(alloc)
-    a0, f0 = alloc.allocated, alloc.freed + alloc.freed_rcu
+    a0, f0 = alloc.allocated, alloc.freed
     n0, h0 = tree.node_count(), tree.height
     _, events = record_events(apply_op, tree, op)
     funcs = []
@@ -244,7 +244,7 @@ def measure(recipe, op):
     return {
         "store_type": _short_type(tree.last_store_type),
         "allocated": alloc.allocated - a0,
-        "freed": alloc.freed + alloc.freed_rcu - f0,
+        "freed": alloc.freed - f0,
         "nodes_before": n0, "nodes_after": tree.node_count(),
         "height_before": h0, "height_after": tree.height,
         "funcs": funcs,
@@ -448,7 +448,7 @@ class _TreeQuestion(Question):
         from mapletree.core.alloc import NodeAllocator
         alloc = NodeAllocator()
         tree = self.start_tree(alloc)
-        before = {"allocated": alloc.allocated, "freed": alloc.freed + alloc.freed_rcu,
+        before = {"allocated": alloc.allocated, "freed": alloc.freed,
                   "nodes": tree.node_count(), "height": tree.height}
         _, events = record_events(apply_op, tree, self.op)
         return tree, alloc, before, events

@@ -28,9 +28,11 @@
 #
 # | control | what it does |
 # |---|---|
-# | **▶ / ⏸** | play through the steps / pause |
-# | **◀ back**, **next ▶** | one step back / forward |
-# | slider | jump to any step |
+# | **▶** / **■** | play through the steps / stop |
+# | **◀ prev**, **next ▶** | one step back / forward |
+# | **step** slider | jump to any step (click its handle, then use the arrow keys) |
+# | **« event**, **event »** | jump to the previous / next step of interest (a split, a node copy, a failure, ...) |
+# | **ms/step** | playing speed |
 #
 # Above the diagram you read the narration: what happened, in which kernel function, and the
 # chain of callers (outermost first).
@@ -62,9 +64,11 @@ for i, f in enumerate(rec.frames):
 #
 # Each frame is one event of the model:
 #
-# * **the diagram** — nodes as tables: the top row holds the *pivots* (inclusive upper bounds),
-#   the bottom row the *slots* (entries, or child pointers in internal nodes). Nodes the step
-#   created are drawn in green, changed ones in yellow, freed ones in grey;
+# * **the diagram** — each node is a table of *slots*: the entry of the slot (or, in an internal
+#   node, an arrow to a child), and next to it `≤ pivot`, the slot's inclusive upper bound.
+#   The node's header names its type, its number and the index range it covers. The legend
+#   beside the diagram gives the colours: new nodes, the node the step works on, nodes
+#   changed in place, freed nodes (dashed "ghosts");
 # * **the narration** — one sentence saying what happened and why;
 # * **the kernel function** at work, e.g. `mas_wr_append`, and its **caller chain**, e.g.
 #   `mtree_store_range → mas_store_gfp → mas_wr_store_entry → mas_wr_append`.
@@ -132,7 +136,8 @@ print("height", tree.height, "- nodes", tree.node_count())
 #
 # **References**
 # * Linux 6.12 `lib/maple_tree.c`, `include/linux/maple_tree.h`, `Documentation/core-api/maple_tree.rst`.
-# * Liam R. Howlett, "Introducing the Maple Tree" (LWN, 2021), and the maple tree merge for v6.1.
+# * "Introducing maple trees", LWN.net, February 2021; Liam R. Howlett's patch series
+#   "Introducing the Maple Tree" (LKML), merged for v6.1.
 # * fork() with `__mt_dup()`: commits fd32e4e9b764 and d2406291483 (v6.8); recovery rework
 #   43873af772f8 (v7.0).
 

@@ -197,8 +197,9 @@ big
 # %% [markdown]
 # ## Your own process
 #
-# On Linux, `/proc/self/maps` lists the VMAs of the running kernel (here: the Jupyter kernel's
-# Python). The cell reads it and draws the tree the kernel would build from it. Its output is
+# On Linux, `/proc/self/maps` lists the VMAs of the process that reads it — here the Python
+# process behind this notebook (the "Jupyter kernel"). The cell reads it and draws the tree
+# Linux holds for that process. Its output is
 # different on every machine and every run, so the notebook tests do not compare it.
 
 # %% tags=["nbval-ignore-output"]
@@ -216,11 +217,13 @@ else:
 # * Each VMA `[vm_start, vm_end)` is the range `[vm_start, vm_end − 1]`; the holes between VMAs
 #   are NULL ranges, kept maximal.
 # * A node stores pivots (inclusive upper bounds) and slots; its own min and max are implied by
-#   the parent; `meta_end` is the last used slot.
+#   the parent; the data end (`ma_data_end`) is the last used slot. A full node has no room
+#   for its last pivot nor for its metadata.
 # * Leaves (`maple_leaf_64`) have 16 slots; internal nodes of a VMA tree (`maple_arange_64`)
 #   have 10 slots and a gap per child.
-# * Small root leaves are rebuilt (`node_store`); a leaf that would need 17 slots splits, at a
-#   point chosen so the left node does not end with NULL.
+# * In RCU mode (every VMA tree) a change to a leaf writes a new node (`node_store`); outside
+#   RCU mode a write at the end of a leaf is an in-place `append`. A leaf that would need 17
+#   slots splits, at a point chosen so the left node does not end with NULL.
 #
 # **What's next:** [03-walking-and-searching](03-walking-and-searching.ipynb): how the kernel
 # finds things in this tree.
@@ -230,8 +233,8 @@ else:
 #   `mab_no_null_split`, `mas_leaf_max_gap`, `mas_update_gap`.
 # * `include/linux/maple_tree.h` (node layouts, `MAPLE_RANGE64_SLOTS`, `MAPLE_ARANGE64_SLOTS`),
 #   `include/linux/mm_types.h` (`MM_MT_FLAGS`).
-# * Liam R. Howlett and Matthew Wilcox, "[PATCH v14 00/70] Introducing the Maple Tree" (LKML,
-#   2022); merged for v6.1.
+# * Liam R. Howlett, "Introducing the Maple Tree" patch series (LKML, 2020–2022), merged for
+#   v6.1; "Introducing maple trees", LWN.net, February 2021.
 
 # %% [markdown]
 # ## Self-check

@@ -120,7 +120,7 @@ for f in rec.frames:
 # few pages, with a one-page hole after most of them, as in the benchmark of the patch series).
 
 # %%
-rows = scenarios.dup_cost_table([21, 121, 421, 1621, 3221])
+rows = scenarios.dup_cost_table([21, 121, 421, 1621])
 print(f"{'VMAs':>6} {'tree nodes':>11} {'insert: stores':>15} {'insert: nodes allocated':>24} {'__mt_dup: nodes allocated':>26}")
 for r in rows:
     print(f"{r['vmas']:>6} {r['nodes']:>11} {r['insert_stores']:>15} {r['insert_allocated']:>24} {r['dup_allocated']:>26}")
