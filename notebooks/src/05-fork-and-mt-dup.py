@@ -131,13 +131,23 @@ for r in rows:
 # store-type decision, sometimes a split) and allocates worst-case preallocations, most of which
 # it hands back. Both are O(n); the difference is the constant.
 #
-# The measured effect on fork() (UnixBench "spawn", fork calls per 10 s on one CPU, from the
-# d2406291483 commit message and the v4–v7 cover letters):
+# On the left, the model's counts against the number of VMAs; on the right, the measured effect
+# on fork() (UnixBench "spawn", fork calls per 10 s on one CPU, from the d2406291483 commit
+# message and the v4–v7 cover letters). The grey lines on the left mark the VMA counts of the
+# published benchmark.
 
 # %% tags=["nbval-ignore-output"]
 %matplotlib inline
+import matplotlib.pyplot as plt
 from mapletree.viz import plots
-fig = plots.fork_gain_figure()
+
+fig, (ax_model, ax_kernel) = plt.subplots(1, 2, figsize=(12, 3.8))
+xs = [r["vmas"] for r in rows]
+plots.cost_figure(xs, {"insert build: nodes allocated": [r["insert_allocated"] for r in rows],
+                       "insert build: stores": [r["insert_stores"] for r in rows],
+                       "copy with __mt_dup: nodes allocated": [r["dup_allocated"] for r in rows]},
+                  ylabel="count (model)", title="the model: tree work per fork", ax=ax_model)
+plots.fork_gain_figure(ax=ax_kernel);
 
 # %%
 for vmas, before, after in plots.FORK_BENCH:

@@ -33,7 +33,9 @@
 #   prefix *itself*, under its locks, with explicit limits (nothing at or above `V6`'s start),
 #   then destroys the whole tree. `exit_mmap()` finds an empty tree.
 #
-# One slider steps both; the narration above each diagram names the kernel function.
+# One slider steps both; the narration above each diagram names the kernel function. The
+# slider starts at the last step the two designs share — just before the failure; drag it to
+# the left to replay the copy, or press **next ▶** to watch them part ways.
 
 # %%
 from mapletree import mm
@@ -46,8 +48,12 @@ left, right = Recorder(), Recorder()
 res_68 = mm.fork_and_exit(mm.reference_process(), design="6.8-marker", fail=fail, recorder=left)
 res_70 = mm.fork_and_exit(mm.reference_process(), design="7.0-recovery", fail=fail, recorder=right)
 
+# %%
+start = next(i for i, (a, b) in enumerate(zip(left.frames, right.frames)) if a.text != b.text) - 1
+print("the designs part ways after step", start, "-", left.frames[start].text)
+
 # %% tags=["nbval-ignore-output"]
-Comparator(left, right, titles=("6.8 marker, then exit_mmap", "7.0 recovery in dup_mmap"))
+Comparator(left, right, titles=("6.8 marker, then exit_mmap", "7.0 recovery in dup_mmap"), start=start)
 
 # %%
 for title, res, rec in (("6.8-marker", res_68, left), ("7.0-recovery", res_70, right)):
