@@ -31,6 +31,13 @@ button{font-size:1em;padding:.2em .7em}
 .frame{overflow:auto}
 body.fit .frame svg{max-width:100%;height:auto}
 #count{font-weight:bold;min-width:9em}
+#strip{display:flex;gap:1px;margin:.4em 0;flex-wrap:wrap}
+#strip span{width:9px;height:14px;background:#e4e4e4;cursor:pointer;border-radius:1px}
+#strip span.ev{background:#9ecae1}#strip span.failure{background:#d7191c}
+#strip span.marker{background:#000}#strip span.teardown{background:#969696}
+#strip span.node_copy{background:#2166ac}#strip span.split,#strip span.spanning,
+#strip span.rebalance{background:#e66101}#strip span.fork{background:#74c476}
+#strip span.on{outline:2px solid #000;outline-offset:1px}
 """
 
 _JS = """
@@ -40,8 +47,12 @@ document.getElementById('meta').textContent),k=0,timer=null;
 var s=document.getElementById('slider'),c=document.getElementById('count'),
 n=document.getElementById('text'),h=document.getElementById('chain'),
 kd=document.getElementById('kind'),pb=document.getElementById('play');
+var T=document.getElementById('strip'),M=[];for(var q=0;q<N;q++){
+var m=document.createElement('span');m.className=(D.ev[q]?'ev ':'')+D.k[q];
+m.title=(q+1)+': '+D.k[q];(function(q){m.onclick=function(){stop();show(q);};})(q);
+T.appendChild(m);M.push(m);}
 function show(i){k=Math.max(0,Math.min(N-1,i));for(var j=0;j<N;j++){
-F[j].className=j==k?'frame on':'frame';}s.value=k;
+F[j].className=j==k?'frame on':'frame';M[j].classList.toggle('on',j==k);}s.value=k;
 c.textContent='step '+(k+1)+' of '+N;n.textContent=D.text[k];h.textContent=D.chain[k];
 kd.textContent=D.kind[k];document.body.setAttribute('data-step',k);}
 function ev(d){var i=k+d;while(i>=0&&i<N&&!D.ev[i])i+=d;show(i<0?0:i>=N?N-1:i);}
@@ -74,7 +85,8 @@ def page_html(frames, title="maple tree walkthrough", description="", layout=Non
     meta = {"text": [f.text for f in frames],
             "chain": [f.chain_text for f in frames],
             "kind": [f"{f.kind}" + (f" · {f.op}" if f.op else "") for f in frames],
-            "ev": [1 if f.interesting else 0 for f in frames]}
+            "ev": [1 if f.interesting else 0 for f in frames],
+            "k": [f.kind for f in frames]}
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
              f"<h1>{esc(title)}</h1>"]
@@ -92,6 +104,7 @@ def page_html(frames, title="maple tree walkthrough", description="", layout=Non
         '<option value="800" selected>800</option><option value="300">300</option>'
         '<option value="100">100</option></select></label>'
         '<label><input id="fit" type="checkbox" checked> fit width</label></div>')
+    parts.append('<div id="strip" title="one mark per step; click to jump"></div>')
     parts.append('<div id="narr"><div><code id="kind"></code> <span id="chain"></span></div>'
                  '<div id="text"></div></div>')
     for i in range(n):

@@ -69,6 +69,18 @@ def _speed_slider(interval):
                              layout=widgets.Layout(width="220px"))
 
 
+def _find(frames, what):
+    """Position of the first frame whose kind is ``what`` or that mentions it."""
+    for i, f in enumerate(frames):
+        if f.kind == what:
+            return i
+    w = str(what).lower()
+    for i, f in enumerate(frames):
+        if w in f.text.lower() or w in f.chain_text.lower():
+            return i
+    return None
+
+
 class Stepper(widgets.VBox):
     """Step through a recording: Play, slider, prev/next, jump to events, speed.
 
@@ -208,19 +220,30 @@ class Stepper(widgets.VBox):
 class Comparator(widgets.VBox):
     """Two recordings stepped together with one slider (e.g. two fork designs).
 
-    Step k shows frame ``min(k, len - 1)`` of each side. Methods as
+    Step k shows frame ``min(k, len - 1)`` of each side. With ``align`` (an
+    event kind such as ``"failure"`` or ``"marker"``, or text a frame mentions,
+    as in ``Recorder.first``) the side that reaches it earlier waits on its
+    first frame, so both sides show that moment at the same step. Methods as
     :class:`Stepper`: ``go``, ``next``, ``prev``, ``next_event``,
-    ``prev_event`` (O(1) + one render per side on first visit); ``left`` and
-    ``right`` are the two Steppers.
+    ``prev_event`` (O(1) + one render per side on first visit); ``frames_at(k)``
+    the pair of frame indices shown at step k; ``left`` and ``right`` are the
+    two Steppers.
     """
 
     def __init__(self, left, right, titles=("left", "right"), start=0, interval=900,
-                 static=False, orient="auto", max_nodes=48, **kwargs):
+                 static=False, orient="auto", max_nodes=48, align=None, **kwargs):
         t1, t2 = titles
         self.left = Stepper(left, title=t1, static=static, orient=orient, max_nodes=max_nodes)
         self.right = Stepper(right, title=t2, static=static, orient=orient,
                              max_nodes=max_nodes)
-        n = max(self.left.n, self.right.n)
+        self.shift = (0, 0)
+        if align is not None:
+            a = _find(self.left.layout_.frames, align)
+            b = _find(self.right.layout_.frames, align)
+            if a is not None and b is not None:
+                m = max(a, b)
+                self.shift = (m - a, m - b)
+        n = max(self.left.n + self.shift[0], self.right.n + self.shift[1])
         self.n = n
         start = max(0, min(int(start or 0), n - 1))
         self.play = widgets.Play(value=start, min=0, max=n - 1, interval=interval,
@@ -248,10 +271,15 @@ class Comparator(widgets.VBox):
                                 layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
         super().__init__([controls, side], **kwargs)
 
+    def frames_at(self, k):
+        """The (left, right) frame positions shown at step ``k``."""
+        return (max(0, min(k - self.shift[0], self.left.n - 1)),
+                max(0, min(k - self.shift[1], self.right.n - 1)))
+
     def _on_value(self, change):
-        k = change["new"]
-        self.left.go(min(k, self.left.n - 1))
-        self.right.go(min(k, self.right.n - 1))
+        a, b = self.frames_at(change["new"])
+        self.left.go(a)
+        self.right.go(b)
 
     @property
     def value(self):
@@ -269,12 +297,16 @@ class Comparator(widgets.VBox):
     def prev(self):
         return self.go(self.slider.value - 1)
 
+    def _events(self):
+        return sorted({i + self.shift[0] for i in self.left.events}
+                      | {i + self.shift[1] for i in self.right.events})
+
     def next_event(self):
-        ev = sorted(set(self.left.events) | set(self.right.events))
+        ev = self._events()
         later = [i for i in ev if i > self.slider.value]
         return self.go(later[0] if later else self.n - 1)
 
     def prev_event(self):
-        ev = sorted(set(self.left.events) | set(self.right.events))
+        ev = self._events()
         earlier = [i for i in ev if i < self.slider.value]
         return self.go(earlier[-1] if earlier else 0)

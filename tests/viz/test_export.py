@@ -88,3 +88,24 @@ def test_page_in_headless_chromium(page_file):
             assert page.locator("#count").inner_text() == f"step {len(frames)} of {len(frames)}"
         finally:
             browser.close()
+
+
+def test_strip_click_jumps(page_file):
+    sync_playwright = _browser()
+    path, frames = page_file
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(path.as_uri())
+            marks = page.locator("#strip span")
+            assert marks.count() == len(frames)
+            assert page.locator("#strip span.split").count() == 3
+            marks.nth(13).click()
+            assert page.locator(".frame.on").get_attribute("id") == "frame13"
+            assert "on" in marks.nth(13).get_attribute("class")
+            page.keyboard.press("ArrowLeft")
+            assert page.locator("#count").inner_text() == f"step 13 of {len(frames)}"
+        finally:
+            browser.close()

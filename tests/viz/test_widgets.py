@@ -65,3 +65,16 @@ def test_comparator_steps_both(frames):
     assert "all" in c.left.text.value and "first five" in c.right.text.value
     c.next()
     assert c.left.value == 8
+
+
+def test_comparator_aligns_on_an_event(frames):
+    # left: the whole case; right: from step 5 on; align on the first split
+    c = Comparator(frames, frames[5:], titles=("a", "b"), align="split")
+    first_split = [f.kind for f in frames].index("split")
+    assert c.shift == (0, 5)
+    c.go(first_split)
+    a, b = c.frames_at(first_split)
+    assert c.left.frame.kind == c.right.frame.kind == "split"
+    assert (c.left.value, c.right.value) == (first_split, first_split - 5)
+    c.go(2)
+    assert c.right.value == 0           # the right side waits on its first frame
