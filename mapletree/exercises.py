@@ -34,7 +34,7 @@ __all__ = [
     "Feedback", "Recipe", "Question", "ChoiceQuestion", "slot_roles", "group_hex", "StoreTypeQuestion", "NodeCountQuestion",
     "NextStepQuestion", "WalkQuestion", "LeakQuestion", "describe_fault",
     "child_copy", "clear_cost_table", "transient_failure_demo", "Quiz", "record_events", "STORE_TYPES",
-    "ExerciseError", "measure", "apply_op", "op_text", "layout_text",
+    "ExerciseError", "measure", "measure_text", "apply_op", "op_text", "layout_text",
 ]
 
 
@@ -249,6 +249,18 @@ def measure(recipe, op):
         "height_before": h0, "height_after": tree.height,
         "funcs": funcs,
     }
+
+
+def measure_text(recipe, op):
+    """:func:`measure` as one line, e.g. ``slot_store: 0 nodes allocated, 0 freed;
+    tree 1 -> 1 nodes, height 1 -> 1 (mas_wr_slot_store)``. Cost: as measure()."""
+    m = measure(recipe, op)
+    work = [f for f in m["funcs"] if f not in ("mtree_store_range", "mtree_erase",
+                                                "mas_wr_store_type")]
+    return (f"{op_text(op)}: {m['store_type']}, {m['allocated']} node"
+            f"{'s' if m['allocated'] != 1 else ''} allocated, {m['freed']} freed; tree "
+            f"{m['nodes_before']} -> {m['nodes_after']} nodes, height {m['height_before']} -> "
+            f"{m['height_after']} ({', '.join(work)})")
 
 
 # ---------------------------------------------------------------------------
@@ -851,7 +863,7 @@ def transient_failure_demo():
             attempts, failed = alloc.attempts, alloc.failed
         still = tree.load(v4.start)
         lines.append(f"{name + '(NULL)':<20} {'succeeds' if ok else 'fails -ENOMEM'}: "
-                     f"{attempts} allocation attempts, {failed} failed; "
+                     f"{attempts} allocation attempt{'s' if attempts != 1 else ''}, {failed} failed; "
                      f"V4's range now holds {'NULL' if still is None else getattr(still, 'label', still)}")
     return lines
 

@@ -44,7 +44,7 @@
 from mapletree.core.tree import MapleTree
 from mapletree.core.constants import ULONG_MAX
 from mapletree.viz import Recorder, Stepper
-from mapletree.exercises import Recipe, measure, layout_text
+from mapletree.exercises import Recipe, measure, measure_text, layout_text
 
 
 def seq(n, flags=0):
@@ -91,14 +91,14 @@ print(t.last_store_type)
 st
 
 # %%
-print(measure(Recipe(ops=(("seq", 5),)), ("store", 12, 21, "v9")))
-print(measure(Recipe(ops=(("seq", 5),)), ("store", 30, 35, "child-VMA")))
+print(measure_text(Recipe(ops=(("seq", 5),)), ("store", 12, 21, "v9")))
+print(measure_text(Recipe(ops=(("seq", 5),)), ("store", 30, 35, "child-VMA")))
 
 # %% [markdown]
 # ## Node store (rebuild one node)
 #
 # When the slot count changes somewhere in the middle, the leaf is rebuilt
-# (`mas_wr_node_store`). Outside RCU mode the model rebuilds it in a scratch node and copies the
+# (`mas_wr_node_store`). Outside RCU mode the kernel rebuilds it in a scratch node and copies the
 # result back over the *same* node (0 nodes allocated). In RCU mode — the normal mode of a VMA
 # tree — readers may be looking at the old node, so a new node is allocated and the old one is
 # freed after a grace period.
@@ -106,7 +106,7 @@ print(measure(Recipe(ops=(("seq", 5),)), ("store", 30, 35, "child-VMA")))
 # %%
 for rcu in (False, True):
     ops = (("seq", 20),) + ((("rcu", True),) if rcu else ())
-    print("RCU" if rcu else "no RCU", measure(Recipe(ops=ops), ("store", 91, 91, "x")))
+    print("RCU:   " if rcu else "no RCU:", measure_text(Recipe(ops=ops), ("store", 91, 91, "x")))
 
 # %% [markdown]
 # ## Split, with the NULL-avoiding split point
@@ -166,15 +166,16 @@ st
 # %%
 print(t.last_store_type)
 print(layout_text(t))
-print(measure(Recipe(ops=(("seq", 20),)), ("store", 85, 88, None)))
+print(measure_text(Recipe(ops=(("seq", 20),)), ("store", 85, 88, None)))
 
 # %% [markdown]
 # ## Rebalance
 #
-# A non-root leaf must keep at least 6 entries. When a write would leave fewer, the leaf takes
-# all the entries of a sibling (the right one if it has one) and the two are rebuilt, as one
-# node or split again (`mas_wr_rebalance` → `mas_rebalance`). Below, erasing `v9` leaves the
-# middle leaf with 8 entries (a node store); erasing `v10` would leave 6 — a rebalance.
+# A non-root leaf that a write would leave with 6 entries or fewer (`new_end` < 6,
+# `mt_min_slots`) is rebalanced: it takes all the entries of a sibling (the right one if it has
+# one) and the two are rebuilt, as one node or split again (`mas_wr_rebalance` →
+# `mas_rebalance`). Below, erasing `v9` leaves the middle leaf with 8 entries (a node store);
+# erasing `v10` then would leave 6 — a rebalance with the right-hand leaf.
 
 # %% tags=["nbval-ignore-output"]
 t = seq(20)

@@ -70,7 +70,7 @@ for row in clear_cost_table():
 # The rules (maple tree spec §3.3):
 #
 # 1. A NULL next to a NULL range **merges** with it: the slot count shrinks. If the leaf would
-#    keep fewer than 6 entries, that is a **rebalance**: request 2h − 1 nodes.
+#    keep 6 entries or fewer, that is a **rebalance**: request 2h − 1 nodes.
 # 2. A NULL that ends **exactly at the end of a non-right-most leaf** is a **spanning store**,
 #    so it can merge with the next leaf's first slot: request 3h + 1.
 # 3. A NULL in the middle of a range (not the fork case) turns one slot into three: maybe a
@@ -111,7 +111,8 @@ for design in ("v2-marker:posted", "6.12"):
 # unchanged**: the stale pointer to the parent's `V4` is still there. `dup_mmap()` jumps to its
 # error path with the cursor on `V4`. The child's tree now holds child VMAs below `V4`, the
 # stale `V4`, and stale pointers above it. Step through such a failure (the allocator refuses
-# every allocation from the clear on):
+# every allocation from the clear on, so there are two `failure` frames: the `GFP_NOWAIT` try,
+# then the `GFP_KERNEL` retry):
 
 # %%
 proc = mm.reference_process(dontcopy_neighbour="gap")    # clearing V4 needs a spanning store

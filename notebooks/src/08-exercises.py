@@ -24,7 +24,8 @@
 # ## 1. Predict the next step (notebooks 02, 04)
 #
 # Each question shows the narration of the first steps of a write and asks which kernel
-# function does the next one. Use the stepper below it to check yourself afterwards.
+# function does the next one. The stepper after the questions replays the first one, so you can
+# check yourself step by step afterwards.
 
 # %%
 from mapletree.exercises import (Recipe, NextStepQuestion, StoreTypeQuestion,
@@ -101,8 +102,9 @@ print(node_counts.text())
 # %% [markdown]
 # ## 4. Which design leaks here? (notebook 07)
 #
-# Each question fails the fork of the reference process at one point and runs every design;
-# pick the one that does *not* come out clean (or "none of them").
+# Each question fails the fork of the reference process (notebook 05) at one point, runs each
+# design offered as an option through the failure and the teardown, and asks for the one that
+# does *not* come out clean (or "none of them"). The explanation lists every design's outcome.
 
 # %%
 from mapletree import mm
