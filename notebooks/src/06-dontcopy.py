@@ -30,7 +30,7 @@
 # %%
 from mapletree import mm
 from mapletree.viz import Recorder, Stepper
-from mapletree.exercises import slot_roles, layout_text
+from mapletree.exercises import slot_roles, group_hex
 
 proc = mm.reference_process()
 rec = Recorder()
@@ -43,7 +43,7 @@ Stepper(rec, start=clear - 2, static=False)
 
 # %%
 for f in rec.frames[clear - 2: clear + 1]:
-    print(f"{f.kind:<10} {f.func:<20} {f.text}")
+    print(f"{f.kind:<10} {f.func:<20} {group_hex(f.text)}")
 print("child tree after the clear:", slot_roles(rec.frames[clear]))
 
 # %% [markdown]
@@ -127,7 +127,7 @@ Stepper(rec, start=failed - 1, static=False)
 
 # %%
 for f in rec.frames[failed - 1:]:
-    print(f"{f.kind:<10} {f.func:<20} {f.text}")
+    print(f"{f.kind:<10} {f.func:<20} {group_hex(f.text)}")
     print(f"{'':<10} child tree: {slot_roles(f)}")
 
 # %% [markdown]
