@@ -371,7 +371,9 @@ class Layout:
             out.append(f'    label=<{label}>; labeljust="l"; style="rounded"; '
                        f'color="#b0b0b0"; fontsize=11; margin=10;')
             ranks = {}
-            for pl in sorted(by_tree[ti], key=lambda p: (p["depth"], p["min"], p["seq"])):
+            order = {"node": 0, "stub": 0, "ghost": 1, "root": 2}   # live nodes first
+            for pl in sorted(by_tree[ti], key=lambda p: (p["depth"], order[p["kind"]],
+                                                         p["min"], p["seq"])):
                 ranks.setdefault(pl["depth"], []).append(pl)
                 it = present.get(pl["id"])
                 out.append("    " + self._node_stmt(pl, it, frame))
@@ -400,9 +402,11 @@ class Layout:
             trees = sorted({pl["tree"] for pl in self.places})
             for a, b in zip(trees, trees[1:]):
                 deep = max(pl["depth"] for pl in self.places if pl["tree"] == a)
-                src = next(pl for pl in self.places if pl["tree"] == a and pl["depth"] == deep)
-                dst = next(pl for pl in self.places if pl["tree"] == b and pl["depth"] == 0)
-                out.append(f"  p{src['id']} -> p{dst['id']} [style=invis, weight=0];")
+                src = min((pl for pl in self.places if pl["tree"] == a and pl["depth"] == deep),
+                          key=lambda p: (p["kind"] != "node", p["min"], p["seq"]))
+                dst = min((pl for pl in self.places if pl["tree"] == b and pl["depth"] == 0),
+                          key=lambda p: (p["kind"] != "node", p["min"], p["seq"]))
+                out.append(f"  p{src['id']} -> p{dst['id']} [style=invis, weight=10];")
         if self.show_legend:
             leg = self.legend_items()
             if leg:
