@@ -40,7 +40,8 @@ case $cmd in
         # Same str hashes in every run, so printed sets match stored outputs.
         export PYTHONHASHSEED=0
         if [ $# -eq 0 ]; then
-            set -- tests
+            # --durations: the slowest tests, at the end of every full run.
+            set -- --durations=15 tests
             if compgen -G "notebooks/*.ipynb" >/dev/null; then
                 set -- "$@" --nbval notebooks
             fi
