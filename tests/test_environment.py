@@ -9,6 +9,8 @@
 
 import json
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -126,6 +128,17 @@ def test_entry_points_exist_and_ci_runs_the_readme_command():
     ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     commands = [line for line in ci if line and not line.startswith("#")]
     assert commands[-1] == "exec make test"
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_entry_script_parses_and_lists_its_commands():
+    for script in ("mt", "scripts/setup.sh", ".ci/run"):
+        subprocess.run(["bash", "-n", str(ROOT / script)], check=True)
+    out = subprocess.run(["bash", str(ROOT / "mt"), "help"], check=True, capture_output=True, text=True).stdout
+    for command in ("lab", "test", "notebooks", "setup"):
+        assert f"./mt {command}" in out
+    bad = subprocess.run(["bash", str(ROOT / "mt"), "no-such-command"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "unknown command 'no-such-command'" in bad.stderr
 
 
 def test_sanitize_rules_parse_and_match_masked_addresses():
