@@ -170,3 +170,50 @@ def test_notebook_is_executed_and_canonical(path):
     assert None not in counts, f"{path.name} has unrun code cells (nbval would not compare them): run `make notebooks`"
     assert counts == list(range(1, len(counts) + 1)), f"{path.name} was not run top to bottom in one fresh kernel: run `make notebooks`"
     assert canonical_text(nb) == text, f"{path.name} is not in canonical form: run `make notebooks` (or python tools/canonicalize.py {path.name})"
+
+
+# ---------------------------------------------------------------- canonicalizer
+
+def _widget_notebook(ids, order, address):
+    """A small executed notebook: a VBox(slider, html) view, a link nobody shows."""
+    box, slider, html, layout, link = ids
+    ref = "IPY_MODEL_%s".__mod__
+    models = {
+        box: {"model_name": "VBoxModel", "state": {"children": [ref(slider), ref(html)], "layout": ref(layout)}},
+        slider: {"model_name": "IntSliderModel", "state": {"value": 3, "layout": ref(layout)}},
+        html: {"model_name": "HTMLModel", "state": {"value": "<svg/>"}},
+        layout: {"model_name": "LayoutModel", "state": {}},
+        link: {"model_name": "LinkModel", "state": {"source": [ref(slider), "value"], "target": [ref(slider), "max"]}},
+    }
+    state = {k: dict(models[k], model_module="@jupyter-widgets/controls", model_module_version="2.0.0") for k in order}
+    view = {"model_id": box, "version_major": 2, "version_minor": 0}
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"widgets": {"application/vnd.jupyter.widget-state+json": {"state": state, "version_major": 2, "version_minor": 0}}},
+        "cells": [
+            {"cell_type": "code", "id": "c1", "execution_count": 1, "source": "w", "metadata": {"execution": {"iopub.status.busy": "2026"}},
+             "outputs": [{"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                          "data": {"application/vnd.jupyter.widget-view+json": view, "text/plain": "VBox(...)"}}]},
+            {"cell_type": "code", "id": "c2", "execution_count": 2, "source": "print(object())", "metadata": {},
+             "outputs": [{"output_type": "stream", "name": "stdout", "text": f"<object object at {address}>\n"}]},
+        ],
+    }
+
+
+def test_canonical_form_ignores_ids_order_addresses_and_timings():
+    first = _widget_notebook(["a" * 32, "b" * 32, "c" * 32, "d" * 32, "e" * 32], ["a" * 32, "b" * 32, "c" * 32, "d" * 32, "e" * 32], "0x7f3a9c1d45d0")
+    ids = ["9f" * 16, "17" * 16, "e2" * 16, "4c" * 16, "05" * 16]
+    second = _widget_notebook(ids, [ids[4], ids[2], ids[0], ids[3], ids[1]], "0x7fee00112233")
+    text = canonical_text(first)
+    assert text == canonical_text(second)
+    assert canonical_text(json.loads(text)) == text  # idempotent
+    nb = json.loads(text)
+    assert "execution" not in nb["cells"][0]["metadata"]
+    assert nb["cells"][1]["outputs"][0]["text"] == [f"<object object at {MASKED_ADDRESS}>\n"]
+    state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    names = [state[k]["model_name"] for k in sorted(state)]
+    # views first, depth first in reference order, then unreferenced models
+    assert names == ["VBoxModel", "IntSliderModel", "LayoutModel", "HTMLModel", "LinkModel"]
+    view = nb["cells"][0]["outputs"][0]["data"]["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == sorted(state)[0]
