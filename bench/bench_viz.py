@@ -23,7 +23,7 @@ from mapletree.core.alloc import NodeAllocator
 from mapletree.core.constants import MM_MT_FLAGS
 from mapletree.core.tree import MapleTree
 from mapletree.viz.graph import Layout, render_dot
-from mapletree.viz.record import Frame, Interner, Recorder, snapshot_tree
+from mapletree.viz.record import Frame, Interner, snapshot_tree
 from mapletree.viz.widgets import Stepper
 
 # VMA counts giving about 3, 30, 300 and 3000 nodes

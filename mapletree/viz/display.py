@@ -40,7 +40,7 @@ def tree_mimebundle(tree, include=None, exclude=None):
     try:
         return graph.tree_mimebundle(tree)
     except graph.GraphvizMissingError as exc:
-        return _text_only(f"<maple tree>", exc)
+        return _text_only("<maple tree>", exc)
 
 
 def mimebundle(obj, include=None, exclude=None):

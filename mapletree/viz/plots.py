@@ -23,7 +23,6 @@ matplotlib.rcParams.setdefault("svg.hashsalt", "mapletree")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from .graph import ROLE_STYLE  # noqa: E402
 from .record import describe_entry  # noqa: E402
 
 #: Spawn benchmark (fork calls per 10 s, one CPU) from the d2406291483 commit message:
