@@ -109,3 +109,26 @@ def test_first_stepper_next_and_slider(page, lab, name):
     else:
         assert f"step {total} of {total}" in state_of(area)["narration"]
     screenshot(page, f"nb-{name}-4-last-step")
+
+
+def test_self_check_gives_immediate_feedback(page, lab):
+    """01's self-check: a wrong answer says so and names the model's answer, the right
+    one turns green, and the quiz header counts first tries."""
+    open_notebook(page, lab.copy_notebook(ROOT / "notebooks" / "01-start-here.ipynb"))
+    run_all(page)
+    assert_no_errors(page)
+    question = page.locator(f"{PANEL} .mapletree-question").first
+    question.scroll_into_view_if_needed()
+    feedback = question.locator(".widget-html-content").last
+    expect(feedback).to_contain_text("Pick an answer")
+
+    question.locator(".widget-button", has_text="0").first.click()
+    expect(feedback).to_contain_text("Not quite")
+    expect(feedback).to_contain_text("the model says 1")
+    screenshot(page, "nb-01-self-check-1-wrong")
+
+    question.locator(".widget-button").filter(has_text=re.compile(r"^1$")).click()
+    expect(feedback).to_contain_text("Correct")
+    expect(page.locator(f"{PANEL} .widget-html-content", has_text="Self-check 01").first) \
+        .to_contain_text("1 of 2 answered, 0 right at the first try")
+    screenshot(page, "nb-01-self-check-2-right")
