@@ -132,6 +132,26 @@ except NoGapError as e:
     print("empty_area(0, 100, 11)     -> NoGapError:", e)
 
 # %% [markdown]
+# ### A gap number says "somewhere in this child", not "in your window"
+#
+# A gap stored in an internal node is the largest hole *anywhere* in that child. When the search
+# window starts in the middle of a child, the hole it advertises may lie outside the window:
+# the search descends, finds nothing usable in the leaf, climbs back (`mas_skip_node`) and goes
+# on with the next child. Search 5 indices from index 12: the first leaf advertises 10 (the hole
+# `[0, 9]`, below the window), the second only 4.
+
+# %%
+mas = MapleState(tree)
+with Recorder(tree, kinds=WALKS) as rec4:
+    mas.empty_area(12, ULONG_MAX, 5)
+print("empty_area(12, ULONG_MAX, 5) ->", (mas.index, mas.last))
+for f in rec4.frames:
+    print(f.func, "-", f.text)
+
+# %% tags=["nbval-ignore-output"]
+Stepper(rec4)
+
+# %% [markdown]
 # ## The same on a process
 #
 # On the reference process of notebook 02, look for 1 MiB (256 pages) below the stack, the way
@@ -157,7 +177,8 @@ print(f"1 MiB hole (lowest):  [{mas.index:#_x}, {mas.last:#_x}]")
 # * A maple state remembers where it is; `index`/`last` always describe the whole range found.
 # * `mas_find`/`mas_next`/`mas_prev` skip NULL ranges; the advanced API returns *everything*
 #   else as is — including the `XA_ZERO_ENTRY` marker of notebook 07, which `mtree_load` hides.
-# * The gap search skips every subtree whose stored max gap is too small.
+# * The gap search skips every subtree whose stored max gap is too small; a big enough gap
+#   may still lie outside the window, and then the search climbs back and moves on.
 #
 # **What's next:** [04-writes-in-depth](04-writes-in-depth.ipynb): every write path.
 #
