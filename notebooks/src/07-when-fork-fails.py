@@ -79,6 +79,15 @@ for title, res, rec in (("6.8-marker", res_68, left), ("7.0-recovery", res_70, r
 #
 # Both end `CLEAN`: no node, VMA or page table left, committed memory balanced, the parent
 # untouched.
+#
+# The price of the marker on the *normal* path, measured: a successful fork of the reference
+# process and the child's ordinary exit, counting the `xa_is_zero()` tests `exit_mmap()` runs
+# (8 child VMAs):
+
+# %%
+for design in mm.MAIN_DESIGNS:
+    r = mm.fork_and_exit(mm.reference_process(), design, walkers=False)
+    print(f"{design:<17} fork {'ok' if r.success else 'FAILED'}; zero-entry tests at exit: {r.zero_checks:>2}")
 
 # %% [markdown]
 # ## The sweep: every design, every failure point
