@@ -365,7 +365,7 @@ def mas_push_data(mas, height, mast, left):
         trace.emit("push", "mas_push_data",
                    f"Instead of splitting upwards, data is shared with the "
                    f"{'left' if left else 'right'} sibling ({slot_total + 2} entries, split at {split}).",
-                   trees=(mas.tree,), nodes={"modified": [tmp.node]}, left=left)
+                   trees=(mas.tree,), nodes={"focus": [tmp.node]}, left=left)
     mast_split_data(mast, mas, split)
     mast_fill_bnode(mast, mas, 2)
     mas_split_final_node(mast, mas, height + 1)
@@ -403,7 +403,7 @@ def mas_split(mas, bn):
                 trace.emit("split", "mas_split",
                            f"{bn.b_end + 1} entries do not fit one node: the left node takes "
                            f"{split + 1}, the right {bn.b_end - split}.",
-                           trees=(tree,), nodes={"modified": [mas.node]}, split=split)
+                           trees=(tree,), nodes={"focus": [mas.node]}, split=split)
             mast_split_data(mast, mas, split)
             mast.r.max = mas.max
             mast_fill_bnode(mast, mas, 1)
@@ -589,7 +589,7 @@ def mas_spanning_rebalance(mas, mast, count):
             n = 1 + (middle is not None) + (right is not None)
             trace.emit("rebalance", "mas_spanning_rebalance",
                        f"{bn.b_end + 1} entries of this level are rebuilt into {n} new node(s).",
-                       trees=(tree,), nodes={"modified": [mast.orig_l.node]}, level=l_mas.depth + 1)
+                       trees=(tree,), nodes={"focus": [mast.orig_l.node]}, level=l_mas.depth + 1)
         mast_cp_to_nodes(mast, left, middle, right, split, mid_split)
         bn.clear()
         bn.type = left.type
@@ -712,7 +712,7 @@ def mas_wr_spanning_store(wr):
             trace.emit("spanning", "mas_wr_spanning_store",
                        f"The write [{mas.index}, {mas.last}] spans leaves: the left and right "
                        "leaves are combined with the new entry, and everything between is dropped.",
-                       trees=(tree,), nodes={"modified": [l_mas.node, r_mas.node]})
+                       trees=(tree,), nodes={"focus": [l_mas.node, r_mas.node]})
         bn = BigNode()
         mas_store_b_node(l_wr, bn, l_mas.end)
         if r_mas.max > r_mas.last:

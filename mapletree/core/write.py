@@ -247,7 +247,7 @@ def mas_wr_preallocate(wr, entry):
     if trace.TRACER is not None:
         trace.emit("store_type", "mas_wr_store_type",
                    _store_type_sentence(mas, request), trees=(mas.tree,),
-                   nodes={"modified": [mas.node]} if isinstance(mas.node, Node) else None,
+                   nodes={"focus": [mas.node]} if isinstance(mas.node, Node) else None,
                    store_type=mas.store_type, request=request)
     if not request:
         return
