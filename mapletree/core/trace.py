@@ -13,7 +13,8 @@ A tracer is any object with a method::
 one sentence of narration, ``chain`` the caller chain (outermost first, ending
 with ``func``), ``trees`` the trees the event concerns (first = primary),
 ``nodes`` a dict ``{"new": [...], "copied": [...], "modified": [...],
-"freed": [...]}`` of core Node objects, ``info`` extra data (e.g. slot numbers).
+"freed": [...], "focus": [...]}`` of core Node objects ("focus": the node the
+step works on, unchanged), ``info`` extra data (e.g. slot numbers).
 """
 
 from contextlib import contextmanager
