@@ -73,8 +73,8 @@ for title, res, rec in (("6.8-marker", res_68, left), ("7.0-recovery", res_70, r
 # * **what is left in between**: a tree of child VMAs, a marker and stale parent pointers
 #   (left); an empty tree with `MMF_OOM_SKIP | MMF_UNSTABLE` set (right);
 # * **the cost on every normal exit**: the left design's `exit_mmap()` tests each entry for
-#   `xa_is_zero()` in three walks — about 3n + 1 tests per exit of *every* process, for a failure
-#   that almost never happens. That was the objection in the 2023 review: "don't use the
+#   `xa_is_zero()` in three walks — about three tests per VMA on every exit of *every*
+#   process, for a failure that almost never happens. That was the objection in the 2023 review: "don't use the
 #   exit_mmap() path to undo a failed fork".
 #
 # Both end `CLEAN`: no node, VMA or page table left, committed memory balanced, the parent
@@ -195,10 +195,10 @@ Markdown(mm.walkers.format_table(wt))
 # | design | tree left for `exit_mmap()` after a mid-loop failure | who frees child VMAs | zero tests per normal exit | outcome |
 # |---|---|---|---|---|
 # | 6.7-bulk | child VMAs only | `exit_mmap` | 0 | clean (slow fork) |
-# | v2-marker (posted) | child VMAs + stale parent pointers | `exit_mmap` (and parent VMAs!) | n + 1 | parent damage |
-# | v2-marker (marker everywhere) | child VMAs + marker + stale | `exit_mmap` | 3n + 1 | leaks (nodes, page tables, VMA) |
+# | v2-marker (posted) | child VMAs + stale parent pointers | `exit_mmap` (and parent VMAs!) | about n | parent damage |
+# | v2-marker (marker everywhere) | child VMAs + marker + stale | `exit_mmap` | about 3n | leaks (nodes, page tables, VMA) |
 # | v4-undo | empty | `dup_mmap` | 0 | clean but for a corner case; API churn |
-# | 6.8-marker | child VMAs + marker + stale | `exit_mmap` | 3n + 1 | clean; walkers exposed until 2025 |
+# | 6.8-marker | child VMAs + marker + stale | `exit_mmap` | about 3n | clean; walkers exposed until 2025 |
 # | 7.0-recovery | empty | `dup_mmap` | 0 | clean |
 
 # %% [markdown]
@@ -206,7 +206,7 @@ Markdown(mm.walkers.format_table(wt))
 #
 # * After a mid-loop failure, the child's tree is child VMAs, then (6.8+) a marker over `F`,
 #   then stale parent pointers.
-# * 6.8–6.19: `exit_mmap()` stops at the marker — clean, but every exit pays 3n + 1 zero tests,
+# * 6.8–6.19: `exit_mmap()` stops at the marker — clean, but every exit pays about 3n zero tests,
 #   and walkers in the race window crashed on the marker (2024–2025 fixes).
 # * The "last false VMA" clamps the page-table ceiling and leaks up to 3 table pages; the fix
 #   ignores a false `next`.
