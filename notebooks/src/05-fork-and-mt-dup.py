@@ -52,8 +52,8 @@ print("__mt_dup steps:", [f.func for f in right.frames])
 # What to look for:
 #
 # * **left**: every store walks down from the root and decides a store type; from time to
-#   time a leaf splits or pushes entries into a sibling, and the root grows. (Only those events
-#   are recorded here; the plain appends in between are not.)
+#   time a leaf splits or pushes entries into a sibling, and the root grows. Here each store
+#   shows as one frame (its end), and splits, pushes and allocations get frames of their own.
 # * **right**: no walk, no store type, no split: each frame copies one node (`mas_copy_node`).
 #   The children of an internal node are allocated together, in one bulk request
 #   (`mas_dup_alloc`), when that node is copied.
