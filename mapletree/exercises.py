@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 __all__ = [
     "Feedback", "Recipe", "Question", "ChoiceQuestion", "slot_roles", "group_hex", "StoreTypeQuestion", "NodeCountQuestion",
     "NextStepQuestion", "WalkQuestion", "LeakQuestion", "describe_fault",
-    "child_copy", "clear_cost_table", "transient_failure_demo", "Quiz", "record_events", "STORE_TYPES",
+    "child_copy", "clear_cost_table", "transient_failure_demo", "FailureNextQuestion",
+    "next_after_failure", "FAILURE_MOVES", "Quiz", "record_events", "STORE_TYPES",
     "ExerciseError", "measure", "measure_text", "apply_op", "op_text", "layout_text",
 ]
 
@@ -866,6 +867,56 @@ def transient_failure_demo():
                      f"{attempts} allocation attempt{'s' if attempts != 1 else ''}, {failed} failed; "
                      f"V4's range now holds {'NULL' if still is None else getattr(still, 'label', still)}")
     return lines
+
+
+FAILURE_MOVES = (
+    "write XA_ZERO_ENTRY over the failing VMA's range",
+    "tear the copied VMAs down itself, at once",
+    "leave the tree as the loop left it and return",
+)
+
+
+def next_after_failure(design, fault, proc=None):
+    """The step ``dup_mmap()`` takes right after ``fault`` fires under ``design``:
+    ``(move, (kind, func, text))`` where ``move`` is one of FAILURE_MOVES.
+    Runs one fork of the reference process (or ``proc()``) without the teardown."""
+    from mapletree import mm
+    build = proc or mm.reference_process
+    _, res = mm.fork(build(), design, fail=fault, walkers=False, exit_on_failure=False)
+    events = list(res.events)
+    fired = next((i for i, e in enumerate(events) if "fail" in e[2] and e[0] in ("fork", "failure")),
+                 None)
+    if fired is None or fired + 1 >= len(events):
+        raise ExerciseError(f"{fault!r} did not make the fork fail under {design}")
+    nxt = events[fired + 1]
+    if nxt[0] == "marker":
+        move = FAILURE_MOVES[0]
+    elif nxt[0] == "teardown":
+        move = FAILURE_MOVES[1]
+    else:
+        move = FAILURE_MOVES[2]
+    return move, nxt
+
+
+class FailureNextQuestion(Question):
+    """"The fork just failed: what does dup_mmap() do next?" — read from the model's
+    event log for ``design`` (one fork, no teardown)."""
+
+    def __init__(self, design, fault, proc=None, prompt=None, title="Next step after a failure"):
+        self.design = design
+        self.fault = fault
+        self.proc = proc
+        if prompt is None:
+            prompt = f"Design {design}: {describe_fault(fault, proc)}. What does dup_mmap() do next?"
+        super().__init__(prompt, title)
+
+    @property
+    def options(self):
+        return list(FAILURE_MOVES)
+
+    def _solve(self):
+        move, (kind, func, text) = next_after_failure(self.design, self.fault, self.proc)
+        return move, f"Next step ({func}): {group_hex(text)}"
 
 
 # ---------------------------------------------------------------------------

@@ -127,3 +127,13 @@ def test_dontcopy_helpers():
 
 def test_group_hex():
     assert group_hex("at 0x7f0000400000 and 0x0") == "at 0x7f00_0040_0000 and 0x0"
+
+
+def test_failure_next_question_follows_each_design():
+    from mapletree.exercises import FAILURE_MOVES, FailureNextQuestion
+    fail = ("vma_dup", "at", "V6")
+    assert FailureNextQuestion("6.8-marker", fail).answer == FAILURE_MOVES[0]
+    assert FailureNextQuestion("7.0-recovery", fail).answer == FAILURE_MOVES[1]
+    assert FailureNextQuestion("v2-marker:posted", fail).answer == FAILURE_MOVES[2]
+    with pytest.raises(ExerciseError):
+        FailureNextQuestion("6.8-marker", None).answer

@@ -21,23 +21,28 @@
 # use them on paper or in a lecture.
 
 # %% [markdown]
-# ## 1. Predict the next step (notebooks 02, 04)
+# ## 1. Predict the next step (notebooks 02, 04, 07)
 #
-# Each question shows the narration of the first steps of a write and asks which kernel
-# function does the next one. The stepper after the questions replays the first one, so you can
+# The first three questions show the narration of the first steps of a write and ask which
+# kernel function does the next one. The last three fail a fork at `V6` and ask what
+# `dup_mmap()` does next, in three designs. The stepper after the questions replays the first one, so you can
 # check yourself step by step afterwards.
 
 # %%
 from mapletree.exercises import (Recipe, NextStepQuestion, StoreTypeQuestion,
-                                 NodeCountQuestion, LeakQuestion, Quiz)
+                                 NodeCountQuestion, LeakQuestion, FailureNextQuestion, Quiz)
 
 seq7 = Recipe(ops=(("seq", 7),), label="seq(7): a full-ish root leaf (15 slots)")
 seq20 = Recipe(ops=(("seq", 20),), label="seq(20): three leaves under a range_64 root")
 
+fail_v6 = ("vma_dup", "at", "V6")
 next_steps = Quiz([
     NextStepQuestion(seq7, ("store", 80, 85, "v8"), step=2),
     NextStepQuestion(seq20, ("store", 85, 88, None), step=2),
     NextStepQuestion(seq20, ("store", 42, 42, None), step=3),
+    FailureNextQuestion("6.8-marker", fail_v6),
+    FailureNextQuestion("7.0-recovery", fail_v6),
+    FailureNextQuestion("v2-marker:posted", fail_v6),
 ], title="Predict the next step")
 
 # %% tags=["nbval-ignore-output"]
