@@ -280,6 +280,16 @@ class Question:
     """Base class: a prompt, options and an answer the model computes.
 
     Subclasses implement ``_solve() -> (answer, explanation)`` and ``options``.
+    Mirrors no kernel function: it runs the model and compares.
+
+    Methods by purpose (cost):
+
+    * answer: ``answer``, ``explanation``, ``solve()`` — the first use runs the model
+      (the subclass's cost), later uses O(1);
+    * checking: ``check(choice) -> Feedback`` — O(1) once solved; raises
+      ExerciseError for a choice that is not an option;
+    * display: ``text()`` (stable text, no answer; O(options)), ``widget()`` (an
+      ipywidgets box; O(options)), ``_repr_mimebundle_`` (Jupyter display).
     """
 
     prompt = ""
@@ -924,7 +934,11 @@ class FailureNextQuestion(Question):
 class Quiz:
     """A list of questions shown together, with a running score.
 
-    Cost: solving each question once (see the question classes).
+    Methods by purpose (cost; solving each question once, see the question classes):
+
+    * checking: ``check_all(choices)`` — one Feedback per question (O(questions));
+    * score: ``score_text()`` — answered so far and right at the first try (O(questions));
+    * display: ``text()`` (stable, no answers), ``widget()``, ``_repr_mimebundle_``.
     """
 
     def __init__(self, questions, title="Self-check"):
