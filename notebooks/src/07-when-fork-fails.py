@@ -6,7 +6,7 @@
 # failure leaves the child's tree **half child, half parent** (notebook 05). The child must then
 # be torn down without touching the parent, without leaking, and without letting anybody else
 # see the broken tree. Five designs tried to do that between 2023 and 2026; this notebook runs
-# all five at every failure point.
+# all five (and two historical variants) at every failure point.
 #
 # **Learning goals.** You will be able to
 # 1. describe what the 6.8 marker design (`XA_ZERO_ENTRY`) and the 7.0 recovery leave for
@@ -97,6 +97,19 @@ for design in mm.MAIN_DESIGNS:
 # at each VMA — F1 `__mt_dup`, F2 the `VM_DONTCOPY` clear, F3 a fatal signal, F4 the
 # `VM_ACCOUNT` charge, F5 `vm_area_dup`, F6 the policy copy, F7 `anon_vma_fork`,
 # F9 `copy_page_range`, F10 `arch_dup_mmap` — run the teardown, and check what is left.
+#
+# | outcome | meaning |
+# |---|---|
+# | `CLEAN` | nothing of the child is left, and the parent is untouched |
+# | `LEAK_NODES` | maple nodes of the child's tree are never freed |
+# | `LEAK_PGT` | page-table pages are never freed |
+# | `LEAK_RSS` | copied page-table entries are never zapped (page references, RSS counters) |
+# | `LEAK_VMA` | a child VMA is never freed (with its file reference) |
+# | `LEAK_COMMIT` | committed memory (`VM_ACCOUNT`) is not given back |
+# | `DANGLING_RMAP` | an anon_vma or file rmap tree still points at a freed child VMA |
+# | `CRASH_ZERO` | code uses the marker as if it were a VMA (an oops near address 0x406) |
+# | `PARENT_HIT` | the child's teardown zaps or frees a *parent* VMA through a stale pointer |
+# | `BUG_COUNT` | teardown counts a different number of VMAs than `map_count` (`BUG_ON`) |
 
 # %%
 table = sweep.run(proc=mm.reference_process)
