@@ -177,8 +177,8 @@ for vmas, before, after in plots.FORK_BENCH:
 # **What's next:** [06-dontcopy](06-dontcopy.ipynb): a VMA the child must not inherit.
 #
 # **References**
-# * fd32e4e9b764 "maple_tree: introduce __mt_dup() for fork" (v6.8); d2406291483 "fork: use
-#   __mt_dup() to duplicate maple tree in dup_mmap()" (v6.8).
+# * fd32e4e9b764, the commit that adds `__mt_dup()` and `mtree_dup()` (v6.8); d2406291483
+#   "fork: use __mt_dup() to duplicate maple tree in dup_mmap()" (v6.8).
 # * Peng Zhang, "[PATCH v7 00/10] Introduce __mt_dup() to improve the performance of fork()",
 #   LKML, Oct 2023 (v1: Jul 2023); benchmark tables in the cover letters.
 # * `lib/maple_tree.c`: `__mt_dup`, `mtree_dup`, `mas_dup_build`, `mas_dup_alloc`,
