@@ -238,8 +238,8 @@ for name, recipe, op in cases:
 #   `mas_wr_slot_store`, `mas_wr_node_store`, `mas_split`, `mas_push_data`, `mab_calc_split`,
 #   `mab_no_null_split`, `mas_rebalance`, `mas_wr_spanning_store`, `mas_spanning_rebalance`,
 #   `mas_prealloc_calc`.
-# * Store-type rework: "maple_tree: use store type in mas_wr_store_entry()" and neighbours
-#   (Sidhartha Kumar, 2024, merged for v6.12).
+# * The store-type enum these notebooks use: Sidhartha Kumar, "Introduce a store type enum for
+#   the Maple tree" (LKML, 2024; merged for v6.12).
 
 # %% [markdown]
 # ## Self-check
