@@ -30,8 +30,8 @@
 # | 0' | the write crosses the end of a node | `spanning_store` | `mas_wr_spanning_store` | 3h + 1 |
 # | 1 | the write covers exactly one existing slot | `exact_fit` | `mas_wr_store_entry` | 0 |
 # | 2 | the write covers `[0, ULONG_MAX]` | `new_root` | `mas_new_root` | 1 |
-# | 3 | `new_end` < 6 in a non-root leaf | `rebalance` | `mas_wr_rebalance` | 2h − 1 |
-# | 4 | `new_end` ≥ 16 | `split_store` | `mas_wr_split` → `mas_split` | 2h + 1 |
+# | 3 | `new_end` < 6 in a non-root leaf | `rebalance` | `mas_wr_bnode` → `mas_rebalance` | 2h − 1 |
+# | 4 | `new_end` ≥ 16 | `split_store` | `mas_wr_bnode` → `mas_split` | 2h + 1 |
 # | 5 | not RCU, write starts in the last slot | `append` | `mas_wr_append` | 0 |
 # | 6 | same number of slots | `slot_store` | `mas_wr_slot_store` | 0 |
 # | 7 | otherwise | `node_store` | `mas_wr_node_store` | 0 (1 in RCU mode) |
@@ -173,7 +173,7 @@ print(measure_text(Recipe(ops=(("seq", 20),)), ("store", 85, 88, None)))
 #
 # A non-root leaf that a write would leave with 6 entries or fewer (`new_end` < 6,
 # `mt_min_slots`) is rebalanced: it takes all the entries of a sibling (the right one if it has
-# one) and the two are rebuilt, as one node or split again (`mas_wr_rebalance` →
+# one) and the two are rebuilt, as one node or split again (`mas_wr_bnode` →
 # `mas_rebalance`). Below, erasing `v9` leaves the middle leaf with 8 entries (a node store);
 # erasing `v10` then would leave 6 — a rebalance with the right-hand leaf.
 

@@ -151,7 +151,7 @@ for f in rec.frames[failed - 1:]:
 #
 # **References**
 # * `kernel/fork.c` (6.12) `dup_mmap`: `vma_iter_clear_gfp(&vmi, mpnt->vm_start, mpnt->vm_end,
-#   GFP_KERNEL)`; `mm/vma.h`: `vma_iter_clear_gfp`; `lib/maple_tree.c`: `mas_store_gfp`,
+#   GFP_KERNEL)`; `include/linux/mm.h`: `vma_iter_clear_gfp`; `lib/maple_tree.c`: `mas_store_gfp`,
 #   `mas_nomem`, `mas_prealloc_calc`.
 # * Peng Zhang, "[PATCH v2 6/6] fork: Use __mt_dup() to duplicate maple tree in dup_mmap()",
 #   LKML, 30 Aug 2023; Liam R. Howlett's review, 7 Sep 2023
