@@ -75,3 +75,24 @@ def test_first_stepper_is_early(name):
 def test_references_cite_commits_or_kernel_files(name):
     md = markdown(load(name))
     assert re.search(r"\b[0-9a-f]{11,12}\b", md) or re.search(r"\b(lib|mm|kernel|include)/[\w/]+\.[ch]\b", md)
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_widget_cells_are_not_compared_but_followed_by_text(name):
+    """A cell that displays a stepper, comparator or quiz is tagged nbval-ignore-output
+    (widget ids and SVG bytes are not stable), and a later code cell prints stable text."""
+    cells = load(name)["cells"]
+    code = [(i, c) for i, c in enumerate(cells) if c["cell_type"] == "code"]
+    for k, (i, c) in enumerate(code):
+        src = "".join(c["source"]).strip()
+        last = src.splitlines()[-1] if src else ""
+        shows_widget = (last.startswith(("Stepper(", "Comparator(")) or last in ("quiz", "st", "stepper")
+                        or last.endswith(("quiz", "steps", "types", "counts", "leaks"))
+                        and not last.startswith("print"))
+        if not shows_widget:
+            continue
+        tags = c.get("metadata", {}).get("tags", [])
+        assert "nbval-ignore-output" in tags, f"{name} cell {i}: widget output must not be compared"
+        later = [cc for _, cc in code[k + 1:]]
+        assert any(o.get("output_type") == "stream" for cc in later for o in cc.get("outputs", [])), \
+            f"{name} cell {i}: no printed text after the widget"
