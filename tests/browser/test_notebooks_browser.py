@@ -7,7 +7,8 @@ diagram (the SVG drawn by Graphviz) must change, and the slider's readout must
 follow. Screenshots go to test-artifacts/nb-<notebook>-<step>.png.
 
 The fork (05) and fork-failure (07) notebooks are the ones used live in a
-lecture; 02 and 04 cover the first steppers of the maple-tree part.
+lecture; 02 and 04 cover the first steppers of the maple-tree part, 06 a stepper
+that opens in the middle of a recording.
 """
 
 import re
@@ -25,6 +26,7 @@ CASES = {
     "07-when-fork-fails": ("Comparator", 40),
     "02-address-space-to-tree": ("Stepper", 40),
     "04-writes-in-depth": ("Stepper", 4),
+    "06-dontcopy": ("Stepper", 30),
 }
 
 _STATE_JS = """(el) => {
