@@ -823,7 +823,7 @@ def clear_cost_table():
 
     for label, (tree, a, b) in (
             ("V4 between two VMAs (reference process)", ref("vma")),
-            ("V4 ends its leaf, a hole follows (variant 'gap')", ref("gap"))):
+            ("V4 ends its leaf, a hole before it (variant 'gap')", ref("gap"))):
         h = tree.height
         st, n = _clear_cost(tree, a, b)
         rows.append({"case": label, "store_type": st, "allocated": n, "height": h})

@@ -119,7 +119,7 @@ def test_bad_recipes_and_ops_raise():
 def test_dontcopy_helpers():
     rows = {r["case"]: r for r in clear_cost_table()}
     assert rows["V4 between two VMAs (reference process)"]["allocated"] == 0
-    assert rows["V4 ends its leaf, a hole follows (variant 'gap')"]["store_type"] == "spanning_store"
+    assert rows["V4 ends its leaf, a hole before it (variant 'gap')"]["store_type"] == "spanning_store"
     nowait, gfp = transient_failure_demo()
     assert "fails -ENOMEM" in nowait and "holds V4" in nowait
     assert "succeeds" in gfp and "holds NULL" in gfp

@@ -139,6 +139,22 @@ def _replace_ids(obj, mapping, pattern):
     return obj
 
 
+def _merge_streams(outputs):
+    """Join adjacent stream outputs of the same stream: the kernel may flush one print in
+    two chunks, which would make otherwise identical runs differ."""
+    merged = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            text = prev["text"] if isinstance(prev["text"], str) else "".join(prev["text"])
+            more = out["text"] if isinstance(out["text"], str) else "".join(out["text"])
+            prev["text"] = text + more
+            continue
+        merged.append(out)
+    return merged
+
+
 def canonicalize(nb):
     """Return the canonical form of a notebook given as a dict (v4)."""
     nb = json.loads(json.dumps(nb))
@@ -148,6 +164,9 @@ def canonicalize(nb):
             meta.pop(key, None)
         if not cell.get("id") and nb.get("nbformat_minor", 0) >= 5:
             cell["id"] = "cell-%d" % index
+    for cell in nb.get("cells", []):
+        if cell.get("outputs"):
+            cell["outputs"] = _merge_streams(cell["outputs"])
     _mask_outputs(nb.get("cells", []))
     _mask_outputs(nb.get("metadata", {}).get("widgets", {}))
     mapping = renumber_widgets(nb)

@@ -373,20 +373,42 @@ class MapleState:
                     if min(b, wmax) - s + 1 >= size:
                         self._emit_gap(node, i, lo, hi, True)
                         return s
+                    self._emit_skip(node, i, a, b, size, leaf=True)
             else:
                 if node.gaps[i] >= size:
                     self._emit_gap(node, i, lo, hi, False)
                     r = self._awalk(node.slots[i], a, b, wmin, wmax, size)
                     if r is not None:
                         return r
+                    self._emit_climb(node, i, a, b, wmin, wmax)
+                else:
+                    self._emit_skip(node, i, a, b, size, leaf=False)
         return None
+
+    def _emit_skip(self, node, i, a, b, size, leaf):
+        if trace.TRACER is not None:
+            if leaf:
+                text = (f"Slot {i} ([{a}, {b}]) is NULL but too small for {size} "
+                        "inside the window: keep looking.")
+            else:
+                text = (f"Child {i} ([{a}, {b}]) records a largest gap of {node.gaps[i]}, "
+                        f"less than {size}: skip its whole subtree.")
+            trace.emit("walk", "mas_anode_descend", text, trees=(self.tree,),
+                       nodes={"focus": [node]}, node=node, slot=i)
+
+    def _emit_climb(self, node, i, a, b, wmin, wmax):
+        if trace.TRACER is not None:
+            trace.emit("walk", "mas_skip_node",
+                       f"The gap under child {i} lies outside the window [{wmin}, {wmax}]: "
+                       "climb back and try the next child.", trees=(self.tree,),
+                       nodes={"focus": [node]}, node=node, slot=i)
 
     def _emit_gap(self, node, i, lo, hi, leaf):
         if trace.TRACER is not None:
             trace.emit("walk", "mas_awalk" if not leaf else "mas_anode_descend",
                        (f"Slot {i} is a NULL range big enough: the gap is found."
                         if leaf else f"Child {i} records a gap of {node.gaps[i]}: look inside."),
-                       trees=(self.tree,), node=node, slot=i)
+                       trees=(self.tree,), nodes={"focus": [node]}, node=node, slot=i)
 
     def empty_area_rev(self, min, max, size):
         """mas_empty_area_rev(): the highest [index, index+size-1] of NULL within
@@ -415,12 +437,16 @@ class MapleState:
                     if top - max(a, wmin) + 1 >= size:
                         self._emit_gap(node, i, lo, hi, True)
                         return top
+                    self._emit_skip(node, i, a, b, size, leaf=True)
             else:
                 if node.gaps[i] >= size:
                     self._emit_gap(node, i, lo, hi, False)
                     r = self._rev_awalk(node.slots[i], a, b, wmin, wmax, size)
                     if r is not None:
                         return r
+                    self._emit_climb(node, i, a, b, wmin, wmax)
+                else:
+                    self._emit_skip(node, i, a, b, size, leaf=False)
         return None
 
     def __repr__(self):

@@ -56,8 +56,9 @@ print("child tree after the clear:", slot_roles(rec.frames[clear]))
 # Change the neighbourhood and the same NULL store costs nodes. Each row below runs one NULL
 # store on a fresh tree and counts the nodes taken from the allocator. The first two rows use
 # the child's copy right after `__mt_dup()`, out of RCU mode as `dup_mmap()` has it; the
-# variant `"gap"` of the reference process moves `V4` so that it is the last entry of its leaf
-# and a hole follows it.
+# variant `"gap"` of the reference process moves `V4` and `V5` up by 64 KiB: a hole opens
+# between `V3` and `V4`, the tree splits into two leaves and `V4` becomes the last entry of the
+# first one, so the NULL stored over `V4` ends at a leaf boundary and merges with the hole.
 
 # %%
 from mapletree.exercises import clear_cost_table
