@@ -352,37 +352,39 @@ class MapleState:
         self._gap_args(min, max, size)
         if not isinstance(self.tree.root, Node):
             return self._sparse(min, max, size, False)
-        found = self._awalk(self.tree.root, 0, ULONG_MAX, min, max, size)
+        found = self._gap_walk(self.tree.root, 0, ULONG_MAX, min, max, size)
         if found is None:
             raise NoGapError(f"no gap of {size} in [{min}, {max}] (-EBUSY)")
         self._set(found, found + size - 1)
         return found
 
-    def _awalk(self, node, lo, hi, wmin, wmax, size):
-        """mas_awalk(): descend into the first child whose gap can hold ``size``."""
+    def _gap_walk(self, node, lo, hi, wmin, wmax, size, rev=False):
+        """mas_awalk() / mas_rev_awalk(): scan the node's slots in index order (or
+        from the right), descend into children whose recorded gap can hold
+        ``size``, climb back when nothing inside the window fits. Returns the
+        lowest start (or highest end, ``rev``) of a fitting hole, or None."""
         end = node.data_end(hi)
-        for i in range(end + 1):
+        for i in (range(end, -1, -1) if rev else range(end + 1)):
             a, b = slot_bounds(node, i, lo, hi)
-            if b < wmin:
-                continue
-            if a > wmax:
-                return None
+            if (a > wmax) if rev else (b < wmin):
+                continue                      # not yet inside the window
+            if (b < wmin) if rev else (a > wmax):
+                return None                   # scanned past the window
             if node.is_leaf:
                 if node.slots[i] is None:
-                    s = max(a, wmin)
-                    if min(b, wmax) - s + 1 >= size:
+                    fit_lo, fit_hi = max(a, wmin), min(b, wmax)
+                    if fit_hi - fit_lo + 1 >= size:
                         self._emit_gap(node, i, lo, hi, True)
-                        return s
+                        return fit_hi if rev else fit_lo
                     self._emit_skip(node, i, a, b, size, leaf=True)
+            elif node.gaps[i] >= size:
+                self._emit_gap(node, i, lo, hi, False)
+                found = self._gap_walk(node.slots[i], a, b, wmin, wmax, size, rev)
+                if found is not None:
+                    return found
+                self._emit_climb(node, i, a, b, wmin, wmax)
             else:
-                if node.gaps[i] >= size:
-                    self._emit_gap(node, i, lo, hi, False)
-                    r = self._awalk(node.slots[i], a, b, wmin, wmax, size)
-                    if r is not None:
-                        return r
-                    self._emit_climb(node, i, a, b, wmin, wmax)
-                else:
-                    self._emit_skip(node, i, a, b, size, leaf=False)
+                self._emit_skip(node, i, a, b, size, leaf=False)
         return None
 
     def _emit_skip(self, node, i, a, b, size, leaf):
@@ -416,38 +418,11 @@ class MapleState:
         self._gap_args(min, max, size)
         if not isinstance(self.tree.root, Node):
             return self._sparse(min, max, size, True)
-        found = self._rev_awalk(self.tree.root, 0, ULONG_MAX, min, max, size)
+        found = self._gap_walk(self.tree.root, 0, ULONG_MAX, min, max, size, rev=True)
         if found is None:
             raise NoGapError(f"no gap of {size} in [{min}, {max}] (-EBUSY)")
         self._set(found - size + 1, found)
         return found - size + 1
-
-    def _rev_awalk(self, node, lo, hi, wmin, wmax, size):
-        """mas_rev_awalk(): from the right, descend into children with room."""
-        end = node.data_end(hi)
-        for i in range(end, -1, -1):
-            a, b = slot_bounds(node, i, lo, hi)
-            if a > wmax:
-                continue
-            if b < wmin:
-                return None
-            if node.is_leaf:
-                if node.slots[i] is None:
-                    top = min(b, wmax)
-                    if top - max(a, wmin) + 1 >= size:
-                        self._emit_gap(node, i, lo, hi, True)
-                        return top
-                    self._emit_skip(node, i, a, b, size, leaf=True)
-            else:
-                if node.gaps[i] >= size:
-                    self._emit_gap(node, i, lo, hi, False)
-                    r = self._rev_awalk(node.slots[i], a, b, wmin, wmax, size)
-                    if r is not None:
-                        return r
-                    self._emit_climb(node, i, a, b, wmin, wmax)
-                else:
-                    self._emit_skip(node, i, a, b, size, leaf=False)
-        return None
 
     def __repr__(self):
         return (f"<MapleState [{self.index}, {self.last}] status={self.status} "
