@@ -13,12 +13,11 @@ import os
 import sys
 
 from .core.alloc import GFP_KERNEL, GFP_NOWAIT
-from .core.constants import ENOMEM, EEXIST, EINVAL
+from .core.constants import ENOMEM, EINVAL
 from .core.dump import entry_to_json, ranges_sha1, tree_sha1, tree_to_dict
 from .core.dup import mt_destroy, mt_dup
 from .core.entries import XA_ZERO_ENTRY
-from .core.errors import (EntryExistsError, FlagsMismatchError, MapleError, NoMemoryError,
-                          DumpFormatError)
+from .core.errors import DumpFormatError, FlagsMismatchError, MapleError, NoMemoryError
 from .core.alloc import NodeAllocator
 from .core.mas import MaState
 from .core.store import mas_store, mas_store_gfp
@@ -122,24 +121,10 @@ class Replayer:
             return entry_to_json(t.load(op["index"])), None, tid, [tid]
         if name in ("store", "store_null"):
             value = op.get("value") if name == "store" else None
-            try:
-                t.store_range(op["first"], op["last"], value, gfp)
-                ret = 0
-            except NoMemoryError:
-                ret = -ENOMEM
-            except MapleError as exc:
-                ret = -exc.errno
+            ret = _errno_of(t.store_range, op["first"], op["last"], value, gfp)
             return ret, t.last_store_type, tid, [tid]
         if name == "insert":
-            try:
-                t.insert_range(op["first"], op["last"], op.get("value"), gfp)
-                ret = 0
-            except EntryExistsError:
-                ret = -EEXIST
-            except NoMemoryError:
-                ret = -ENOMEM
-            except MapleError as exc:
-                ret = -exc.errno
+            ret = _errno_of(t.insert_range, op["first"], op["last"], op.get("value"), gfp)
             return ret, t.last_store_type, tid, [tid]
         if name == "erase":
             try:
@@ -160,41 +145,45 @@ class Replayer:
         raise CaseError(f"unknown op {name!r}")
 
     def _fork_walk(self, t, op):
-        """The maple-tree calls of dup_mmap()'s loop (see the conformance README)."""
+        """The maple-tree calls of dup_mmap()'s loop (see the conformance README), made
+        through one maple state as the kernel's VMA iterator does."""
         from .core.state import MapleState
         offset = op.get("offset", 0)
         fail_value = op.get("fail_value")
         dontcopy = set(op.get("dontcopy") or [])
         was_rcu = t.in_rcu
         t.set_rcu(False)
-        mas = MapleState(t, 0, 0)
+        vmi = MapleState(t, 0, 0)
         ret = 0
         while True:
-            entry = mas.find()
+            entry = vmi.find()
             if entry is None:
                 break
-            first, last = mas.index, mas.last
-            if entry == fail_value:
-                m = MaState(t, first, last)
-                mas_store(m, XA_ZERO_ENTRY)
-                ret = -ENOMEM
-                break
-            if entry in dontcopy:
-                m = MaState(t, first, last)
-                err = mas_store_gfp(m, None)
-                if err:
-                    m = MaState(t, first, last)
-                    mas_store(m, XA_ZERO_ENTRY)
-                    ret = err
-                    break
-                mas.set_range(m.index, m.last)
-                mas._m.status = "active"
+            first, last = vmi.index, vmi.last
+            if entry in dontcopy and entry != fail_value:
+                ret = _errno_of(vmi.store_gfp, None)          # vma_iter_clear_gfp()
+                if not ret:
+                    continue
+            elif entry != fail_value:
+                _errno_of(vmi.store, entry + offset)          # vma_iter_bulk_store()
                 continue
-            m = MaState(t, first, last)
-            mas_store(m, entry + offset)
+            else:
+                ret = -ENOMEM
+            vmi.set_range(first, last)                        # the failure marker
+            _errno_of(vmi.store, XA_ZERO_ENTRY)
+            break
         if ret == 0 and was_rcu:
             t.set_rcu(True)
         return ret
+
+
+def _errno_of(call, *args):
+    """0, or the negated errno of the MapleError the call raised."""
+    try:
+        call(*args)
+        return 0
+    except MapleError as exc:
+        return -exc.errno
 
 
 def compare(step, got, deep=True):

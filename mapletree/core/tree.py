@@ -3,7 +3,7 @@
 from . import trace
 from .alloc import GFP_KERNEL, NodeAllocator
 from .checks import check_index, check_range
-from .constants import (ENOMEM, MT_FLAGS_ALLOC_RANGE, MT_FLAGS_HEIGHT_MASK,
+from .constants import (EEXIST, ENOMEM, MT_FLAGS_ALLOC_RANGE, MT_FLAGS_HEIGHT_MASK,
                         MT_FLAGS_HEIGHT_OFFSET, MT_FLAGS_USE_RCU, MT_FLAGS_VALID, ULONG_MAX)
 from .entries import xa_is_advanced, xa_is_zero
 from .errors import (EntryExistsError, MapleTypeError, MapleValueError, NoMemoryError,
@@ -96,17 +96,24 @@ class MapleTree:
                 f"{entry!r} is a reserved internal entry; mtree_store_range refuses it "
                 "(XA_ZERO_ENTRY is allowed)")
 
-    def store_range(self, first, last, entry, gfp=GFP_KERNEL):
-        """mtree_store_range(): store ``entry`` over [first, last]. Cost: O(h)."""
+    def _mtree_write(self, func, text, first, last, entry, run):
+        """The shared frame of mtree_store_range / mtree_insert_range: check the
+        arguments, run ``run(mas)`` on a fresh state, record the store type."""
         check_range(first, last)
         self._check_entry(entry)
-        from .store import mas_store_gfp
         mas = MaState(self, first, last)
-        with trace.call("mtree_store_range"):
-            _begin(self, "mtree_store_range", f"store [{first}, {last}] = {_label(entry)}")
-            ret = mas_store_gfp(mas, entry, gfp)
+        with trace.call(func):
+            _begin(self, func, f"{text} [{first}, {last}] = {_label(entry)}")
+            ret = run(mas)
         self.last_store_type = mas.store_type
-        _end(self, "mtree_store_range", ret)
+        _end(self, func, ret)
+        return mas, ret
+
+    def store_range(self, first, last, entry, gfp=GFP_KERNEL):
+        """mtree_store_range(): store ``entry`` over [first, last]. Cost: O(h)."""
+        from .store import mas_store_gfp
+        mas, ret = self._mtree_write("mtree_store_range", "store", first, last, entry,
+                                     lambda m: mas_store_gfp(m, entry, gfp))
         if ret:
             raise NoMemoryError(f"mtree_store_range({first}, {last}): no memory for "
                                 f"a {mas.store_type} (-ENOMEM); the tree is unchanged")
@@ -119,16 +126,10 @@ class MapleTree:
     def insert_range(self, first, last, entry, gfp=GFP_KERNEL):
         """mtree_insert_range(): store only if [first, last] holds nothing;
         raises :class:`EntryExistsError` otherwise. Cost: O(h)."""
-        check_range(first, last)
-        self._check_entry(entry)
         from .store import mtree_insert_range
-        mas = MaState(self, first, last)
-        with trace.call("mtree_insert_range"):
-            _begin(self, "mtree_insert_range", f"insert [{first}, {last}] = {_label(entry)}")
-            ret = mtree_insert_range(mas, entry, gfp)
-        self.last_store_type = mas.store_type
-        _end(self, "mtree_insert_range", ret)
-        if ret == -17:
+        _mas, ret = self._mtree_write("mtree_insert_range", "insert", first, last, entry,
+                                      lambda m: mtree_insert_range(m, entry, gfp))
+        if ret == -EEXIST:
             raise EntryExistsError(f"mtree_insert_range({first}, {last}): the range is "
                                    "occupied (-EEXIST)")
         if ret:

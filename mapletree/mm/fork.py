@@ -296,33 +296,33 @@ def dup_mmap(mm, oldmm, design, fault=None, run=None):
                               "nothing charged.", vma=mpnt.label, index=i, failure=True)
                     break
                 charge = mpnt.pages
-            if f is not None and f.at("F5", i):
+            def fail_nomem(func, text, tmp=None):
+                """The fail_nomem* labels: free tmp, undo this VMA's charge, -ENOMEM."""
+                if tmp is not None:
+                    kernel.vm_area_free(tmp)
                 kernel.vm_unacct_memory(charge)
-                retval, st.triggered, st.failed_index = -ENOMEM, True, i
-                run.event("fork", "vm_area_dup", f"vm_area_dup fails for {lbl}: -ENOMEM; the "
-                          "charge is undone.", vma=mpnt.label, index=i, failure=True)
+                run.event("fork", func, text, vma=mpnt.label, index=i, failure=True)
+                return -ENOMEM, True, i
+
+            if f is not None and f.at("F5", i):
+                retval, st.triggered, st.failed_index = fail_nomem(
+                    "vm_area_dup", f"vm_area_dup fails for {lbl}: -ENOMEM; the charge is undone.")
                 break
             tmp = kernel.vm_area_dup(mpnt)
             st.dup_vmas.append(tmp)
             if f is not None and f.at("F6", i):
-                kernel.vm_area_free(tmp)
-                kernel.vm_unacct_memory(charge)
-                retval, st.triggered, st.failed_index = -ENOMEM, True, i
-                run.event("fork", "vma_dup_policy", f"The policy copy for {lbl} fails: tmp is "
-                          "freed, the charge undone, -ENOMEM.", vma=mpnt.label, index=i,
-                          failure=True)
+                retval, st.triggered, st.failed_index = fail_nomem(
+                    "vma_dup_policy", f"The policy copy for {lbl} fails: tmp is freed, the "
+                    "charge undone, -ENOMEM.", tmp)
                 break
             tmp.mm = mm
             if tmp.flags & VM_WIPEONFORK:
                 tmp.anon_vma = None
             else:
                 if f is not None and f.at("F7", i):
-                    kernel.vm_area_free(tmp)
-                    kernel.vm_unacct_memory(charge)
-                    retval, st.triggered, st.failed_index = -ENOMEM, True, i
-                    run.event("fork", "anon_vma_fork", f"anon_vma_fork fails for {lbl}: tmp "
-                              "is freed, the charge undone, -ENOMEM.", vma=mpnt.label, index=i,
-                              failure=True)
+                    retval, st.triggered, st.failed_index = fail_nomem(
+                        "anon_vma_fork", f"anon_vma_fork fails for {lbl}: tmp is freed, the "
+                        "charge undone, -ENOMEM.", tmp)
                     break
                 tmp.anon_vma = None
                 anon_vma_fork(kernel, tmp, mpnt)

@@ -205,6 +205,18 @@ def _tree_items(n, ti, depth, parent, port, frame, shown, items):
 _LAYOUTS = [0]      # layouts made in this process: unique SVG ids in one page
 
 
+def _node_head(n, ghost, head):
+    """A node table's header line: type, id, range and end, then the max-gap offset
+    (arange_64), DEAD and (freed) marks."""
+    if n.gaps is not None and n.meta_gap is not None:
+        head += f"  max gap @{n.meta_gap}"
+    if n.dead:
+        head += "  DEAD"
+    if ghost:
+        head += "  (freed)"
+    return head
+
+
 class Layout:
     """Stable placement of every item over the frames of one recording.
 
@@ -475,14 +487,9 @@ class Layout:
         if self.orient == "LR":
             return self._node_table_lr(it, n, ncells, pad, ghost, change, border, head_fill,
                                        style, width, written)
-        head = (f'<B>{_esc(n.type_name)}</B> {_esc(_nid_text(n.nid))}  '
-                f'[{_esc(fmt_index(n.min))}, {_esc(fmt_index(n.max))}]  end {n.end}')
-        if n.gaps is not None and n.meta_gap is not None:
-            head += f"  max gap @{n.meta_gap}"
-        if n.dead:
-            head += "  DEAD"
-        if ghost:
-            head += "  (freed)"
+        head = _node_head(n, ghost, (f'<B>{_esc(n.type_name)}</B> {_esc(_nid_text(n.nid))}  '
+                                     f'[{_esc(fmt_index(n.min))}, {_esc(fmt_index(n.max))}]'
+                                     f'  end {n.end}'))
         rows = [f'<TR><TD COLSPAN="{len(n.slots)}" HEIGHT="16" BGCOLOR="{head_fill}" CELLPADDING="2" '
                 f'COLOR="#909090">'
                 f'<FONT POINT-SIZE="9" COLOR="{"#808080" if ghost else "#000000"}">{head}'
@@ -530,14 +537,9 @@ class Layout:
     def _node_table_lr(self, it, n, ncells, pad, ghost, change, border, head_fill, style,
                        width, written):
         """A node as a column: header, then one row per slot (pivot | entry)."""
-        head = (f'<B>{_esc(n.type_name)}</B> {_esc(_nid_text(n.nid))}  end {n.end}'
-                f'<BR/>[{_esc(fmt_index(n.min))}, {_esc(fmt_index(n.max))}]')
-        if n.gaps is not None and n.meta_gap is not None:
-            head += f"  max gap @{n.meta_gap}"
-        if n.dead:
-            head += "  DEAD"
-        if ghost:
-            head += "  (freed)"
+        head = _node_head(n, ghost, (f'<B>{_esc(n.type_name)}</B> {_esc(_nid_text(n.nid))}'
+                                     f'  end {n.end}<BR/>[{_esc(fmt_index(n.min))}, '
+                                     f'{_esc(fmt_index(n.max))}]'))
         rows = [f'<TR><TD COLSPAN="2" HEIGHT="30" BGCOLOR="{head_fill}" CELLPADDING="2" '
                 f'COLOR="#909090"><FONT POINT-SIZE="8" COLOR="{"#808080" if ghost else "#000000"}">'
                 f"{head}</FONT></TD></TR>"]
